@@ -1,0 +1,116 @@
+import CXXHash
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The digest that names content: XXH3 128-bit. A second algorithm (SHA-256 for REAPI) would be
+/// another `DigestAlgorithm`; everything above this file handles digests as opaque 16+ bytes.
+public struct ContentDigest: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// 32 lowercase hex digits, high word first (as `xxhsum -H2` prints it).
+    public var hex: String {
+        func pad(_ v: UInt64) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }
+        return pad(high) + pad(low)
+    }
+
+    public var description: String { hex }
+
+    public init?(hex: String) {
+        guard hex.utf8.count == 32,
+              let h = UInt64(hex.prefix(16), radix: 16),
+              let l = UInt64(hex.suffix(16), radix: 16) else { return nil }
+        self.init(high: h, low: l)
+    }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.high, a.low) < (b.high, b.low) }
+
+    /// The digest of bytes in memory.
+    public static func of(_ bytes: some Collection<UInt8>) -> ContentDigest {
+        var h = StreamingHasher()
+        h.update(bytes)
+        return h.finish()
+    }
+
+    public static func of(string: String) -> ContentDigest { of(Array(string.utf8)) }
+}
+
+/// An incremental XXH3-128 over the system's libxxhash.
+public struct StreamingHasher: ~Copyable {
+    private let state: OpaquePointer
+
+    public init() {
+        state = XXH3_createState()!
+        XXH3_128bits_reset(state)
+    }
+
+    deinit { XXH3_freeState(state) }
+
+    public mutating func update(_ bytes: some Collection<UInt8>) {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buf in
+            _ = XXH3_128bits_update(state, buf.baseAddress, buf.count)
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBufferPointer { _ = XXH3_128bits_update(state, $0.baseAddress, $0.count) }
+        }
+    }
+
+    public mutating func update(raw: UnsafeRawBufferPointer) {
+        _ = XXH3_128bits_update(state, raw.baseAddress, raw.count)
+    }
+
+    /// A length-prefixed field, so that ("ab","c") and ("a","bc") hash differently.
+    public mutating func field(_ s: String) {
+        var n = UInt64(s.utf8.count).littleEndian
+        withUnsafeBytes(of: &n) { update(raw: $0) }
+        var s = s
+        s.withUTF8 { update(raw: UnsafeRawBufferPointer($0)) }
+    }
+
+    public mutating func field(_ d: ContentDigest) {
+        var words = (d.high.littleEndian, d.low.littleEndian)
+        withUnsafeBytes(of: &words) { update(raw: $0) }
+    }
+
+    public consuming func finish() -> ContentDigest {
+        let h = XXH3_128bits_digest(state)
+        return ContentDigest(high: h.high64, low: h.low64)
+    }
+}
+
+public enum FileHashError: Error, Sendable {
+    case cannotOpen(path: String, errno: Int32)
+    case readFailed(path: String, errno: Int32)
+}
+
+/// Hashes a file's bytes with large sequential reads (the kernel's readahead does the rest).
+public func hashFile(atPath path: String) throws(FileHashError) -> ContentDigest {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
+    defer { close(fd) }
+    _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+    var hasher = StreamingHasher()
+    let size = 1 << 20
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+    defer { buffer.deallocate() }
+    while true {
+        let n = read(fd, buffer, size)
+        if n == 0 { break }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw .readFailed(path: path, errno: errno)
+        }
+        hasher.update(raw: UnsafeRawBufferPointer(start: buffer, count: n))
+    }
+    return hasher.finish()
+}

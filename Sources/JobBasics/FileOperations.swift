@@ -1,0 +1,163 @@
+import CSystemExtras
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure of a file operation, with the system's reason.
+public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+
+    public init(_ operation: String, _ path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    public var description: String {
+        "cannot \(operation) '\(path)': \(String(cString: strerror(errno)))"
+    }
+}
+
+/// Small POSIX file operations the engine needs, without Foundation on the hot path.
+public enum FileOperations {
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// `mkdir -p`.
+    public static func createDirectories(_ path: String) throws(FileSystemError) {
+        if path.isEmpty || path == "." || path == "/" || isDirectory(path) { return }
+        let parent = parentDirectory(path)
+        if parent != path { try createDirectories(parent) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw FileSystemError("create directory", path, errno: errno)
+        }
+    }
+
+    /// Removes a file; a missing file is not an error.
+    public static func removeFile(_ path: String) throws(FileSystemError) {
+        if unlink(path) != 0 && errno != ENOENT { throw FileSystemError("remove", path, errno: errno) }
+    }
+
+    /// `rename(2)`: atomic within one file system.
+    public static func rename(_ from: String, to: String) throws(FileSystemError) {
+        if Glibc.rename(from, to) != 0 { throw FileSystemError("rename to '\(to)'", from, errno: errno) }
+    }
+
+    /// Copies `from` to `to` (which must not be a path others read yet): a reflink where the
+    /// file system has them (FICLONE), else `copy_file_range`, which stays in the kernel.
+    /// Never a hard link: an edit of one copy must not change the other.
+    public static func copyFile(_ from: String, to: String) throws(FileSystemError) {
+        let src = open(from, O_RDONLY | O_CLOEXEC)
+        if src < 0 { throw FileSystemError("open", from, errno: errno) }
+        defer { close(src) }
+        let dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if dst < 0 { throw FileSystemError("create", to, errno: errno) }
+        var ok = false
+        defer {
+            close(dst)
+            if !ok { unlink(to) }
+        }
+        if job_reflink(src, dst) == 0 { ok = true; return }
+        while true {
+            let n = job_copy_file_range(src, dst, 1 << 30)
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EXDEV || errno == ENOSYS || errno == EINVAL {
+                    try copyByReading(src, dst, from: from, to: to)
+                    break
+                }
+                throw FileSystemError("copy to '\(to)'", from, errno: errno)
+            }
+        }
+        ok = true
+    }
+
+    private static func copyByReading(_ src: Int32, _ dst: Int32, from: String, to: String) throws(FileSystemError) {
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(src, buffer, size)
+            if n == 0 { return }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError("read", from, errno: errno) }
+            var written = 0
+            while written < n {
+                let w = write(dst, buffer + written, n - written)
+                if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", to, errno: errno) }
+                written += w
+            }
+        }
+    }
+
+    public static func readFile(_ path: String) throws(FileSystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw FileSystemError("open", path, errno: errno) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return result }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError("read", path, errno: errno) }
+            result.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    public static func writeFile(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FileSystemError("create", path, errno: errno) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", path, errno: errno) }
+            written += w
+        }
+    }
+
+    /// The last `maxBytes` of a file, for showing the tail of a failed rule's log.
+    public static func tail(_ path: String, maxBytes: Int) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return "" }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        let start = max(0, end - off_t(maxBytes))
+        lseek(fd, start, SEEK_SET)
+        var buffer = [UInt8](repeating: 0, count: Int(end - start))
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return "" }
+        return String(decoding: buffer[0..<n], as: UTF8.self)
+    }
+
+    /// The directory part of a path: "a/b/c" -> "a/b", "c" -> ".".
+    public static func parentDirectory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// The absolute, symlink-free form of an existing path.
+    public static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}

@@ -1,0 +1,1 @@
+public enum JobCommandLine { public static func main() async {} }

@@ -1,0 +1,78 @@
+import JobBasics
+
+/// A recipe's parameters as the Jobfile gave them, after substitution, each with its place.
+public indirect enum ParameterValue: Sendable, Hashable {
+    case scalar(CommandTemplate, SourceLocation)
+    case list([ParameterValue], SourceLocation)
+    case map([(key: String, keyLocation: SourceLocation, value: ParameterValue)], SourceLocation)
+
+    public var location: SourceLocation {
+        switch self {
+        case .scalar(_, let l), .list(_, let l), .map(_, let l): return l
+        }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        switch (a, b) {
+        case let (.scalar(x, l1), .scalar(y, l2)): return x == y && l1 == l2
+        case let (.list(x, l1), .list(y, l2)): return x == y && l1 == l2
+        case let (.map(x, l1), .map(y, l2)):
+            return l1 == l2 && x.count == y.count
+                && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .scalar(let t, _): h.combine(0); h.combine(t)
+        case .list(let xs, _): h.combine(1); h.combine(xs)
+        case .map(let kv, _):
+            h.combine(2)
+            for e in kv { h.combine(e.key); h.combine(e.value) }
+        }
+    }
+}
+
+/// What a recipe asks the engine to do for one rule instance. It is a plain value, so that
+/// `-n`, `explain` and the key all read the same thing the executor runs.
+public struct RecipeInvocation: Sendable, Hashable {
+    /// `run`, `trim`, `tts`...: part of the key, so two recipes never share an action.
+    public var kind: String
+    /// Processes run one after another; the rule fails at the first that fails.
+    public var commands: [Command]
+    /// Files the recipe reads because its parameters name them: inputs of the rule.
+    public var reads: [String]
+    /// Tools whose identity (e.g. the first line of `ffmpeg -version`) enters the key.
+    public var tools: [String]
+    /// Canonical text of resolved parameters beyond the commands (empty for `run`).
+    public var parameters: String
+
+    public init(kind: String, commands: [Command], reads: [String] = [], tools: [String] = [],
+                parameters: String = "") {
+        self.kind = kind
+        self.commands = commands
+        self.reads = reads
+        self.tools = tools
+        self.parameters = parameters
+    }
+}
+
+/// A recipe: validates its parameters (reporting errors with their places) and turns them into
+/// an invocation. Built-in FFmpeg and TTS recipes are further conformances.
+public protocol Recipe: Sendable {
+    /// The Jobfile key that selects this recipe (`run`, `tts`, ...).
+    static var name: String { get }
+    /// The invocation for one rule instance with `outputCount` outputs, or the errors found.
+    static func invocation(parameters: ParameterValue, outputCount: Int,
+                           diagnostics: inout DiagnosticBag) -> RecipeInvocation?
+}
+
+public enum RecipeRegistry {
+    /// Recipes this version runs.
+    public static let available: [String: any Recipe.Type] = [RunRecipe.name: RunRecipe.self]
+    /// Built-in recipes of the contract that a later version adds: named so that a Jobfile
+    /// using one gets a clear error instead of "unknown key".
+    public static let planned: Set<String> = ["tts", "trim", "concat", "mix", "mux", "encode"]
+    public static var allNames: Set<String> { Set(available.keys).union(planned) }
+}

@@ -1,0 +1,112 @@
+import JobBasics
+import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `foreach:`: each key takes a list of values or the stems of the files a glob matches;
+/// several keys give every combination, the first key varying slowest.
+enum Foreach {
+    static func bindings(_ node: Node?, tree: YAMLTree, vars: [String: String], rootDirectory: String,
+                         paths: PathRules, diagnostics d: inout DiagnosticBag) -> [[(String, String)]]? {
+        guard let node else { return [[]] }
+        guard let pairs = tree.mapping(node, what: "'foreach'", diagnostics: &d) else { return nil }
+        if pairs.isEmpty {
+            d.error("'foreach' needs at least one key", at: tree.location(node))
+            return nil
+        }
+        var columns: [(String, [String])] = []
+        let scope = SubstitutionScope(vars: vars)
+        var ok = true
+        for p in pairs {
+            if !isValidName(p.key) {
+                d.error("invalid foreach key '\(p.key)' (use letters, digits, '_' and '-')", at: tree.location(p.keyNode))
+                ok = false; continue
+            }
+            if reservedNames.contains(p.key) {
+                d.error("'\(p.key)' is reserved and cannot be a foreach key", at: tree.location(p.keyNode))
+                ok = false; continue
+            }
+            if vars[p.key] != nil {
+                d.error("foreach key '\(p.key)' has the name of a var; rename one of them", at: tree.location(p.keyNode))
+                ok = false; continue
+            }
+            switch p.value {
+            case .sequence(let items):
+                var values: [String] = []
+                for item in items {
+                    guard case .scalar(let s) = item else {
+                        d.error("each value of foreach key '\(p.key)' must be a string", at: tree.location(item))
+                        ok = false; continue
+                    }
+                    if let v = Substitution.expand(s.string, at: tree.location(item), columnOffset: tree.contentOffset(item),
+                                                   scope: scope, shell: false, diagnostics: &d)?.plainText {
+                        values.append(v)
+                    } else { ok = false }
+                }
+                columns.append((p.key, values))
+            case .mapping:
+                guard let spec = tree.mapping(p.value, what: "foreach key '\(p.key)'", diagnostics: &d) else { ok = false; continue }
+                tree.checkKeys(spec, allowed: ["glob"], in: "foreach key '\(p.key)'", diagnostics: &d)
+                guard let g = spec.first(where: { $0.key == "glob" }),
+                      let pattern = tree.string(g.value, what: "'glob'", diagnostics: &d),
+                      let expanded = Substitution.expand(pattern, at: tree.location(g.value), columnOffset: tree.contentOffset(g.value),
+                                                         scope: scope, shell: false, diagnostics: &d)?.plainText
+                else {
+                    if !spec.contains(where: { $0.key == "glob" }) {
+                        d.error("foreach key '\(p.key)' needs a list of values or {glob: PATTERN}", at: tree.location(p.value))
+                    }
+                    ok = false; continue
+                }
+                if case .failure(let e) = paths.canonical(expanded) {
+                    d.error("glob: \(e)", at: tree.location(g.value))
+                    ok = false; continue
+                }
+                columns.append((p.key, globStems(expanded, rootDirectory: rootDirectory)))
+            default:
+                d.error("foreach key '\(p.key)' needs a list of values or {glob: PATTERN}", at: tree.location(p.value))
+                ok = false
+            }
+        }
+        guard ok else { return nil }
+        // Refuse an explosion before building it.
+        var product = 1
+        for (_, values) in columns {
+            product = product.multipliedReportingOverflow(by: max(values.count, 0)).partialValue
+            if product > JobfileLoader.maximumInstances || product < 0 {
+                d.error("'foreach' makes more than \(JobfileLoader.maximumInstances) instances", at: tree.location(node))
+                return nil
+            }
+        }
+        var result: [[(String, String)]] = [[]]
+        for (key, values) in columns {
+            var next: [[(String, String)]] = []
+            next.reserveCapacity(result.count * values.count)
+            for prefix in result { for v in values { next.append(prefix + [(key, v)]) } }
+            result = next
+        }
+        return result
+    }
+
+    /// The stems (file names without their last extension) of the files matching `pattern`,
+    /// read relative to the project root, sorted.
+    static func globStems(_ pattern: String, rootDirectory: String) -> [String] {
+        let absolute = pattern.hasPrefix("/") ? pattern : rootDirectory + "/" + pattern
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard glob(absolute, 0, nil, &g) == 0 else { return [] }
+        var stems: [String] = []
+        for i in 0..<Int(g.gl_pathc) {
+            guard let p = g.gl_pathv[i] else { continue }
+            let path = String(cString: p)
+            if FileOperations.isDirectory(path) { continue }
+            let base = FileOperations.baseName(path)
+            if let dot = base.lastIndex(of: "."), dot != base.startIndex {
+                stems.append(String(base[..<dot]))
+            } else {
+                stems.append(base)
+            }
+        }
+        return stems
+    }
+}

@@ -1,0 +1,84 @@
+import JobBasics
+import JobRecipes
+
+/// A validated, expanded Jobfile: everything the graph and the engine need, nothing of YAML.
+public struct Jobfile: Sendable {
+    /// The name diagnostics use for the file (`Jobfile`, or the `-f` path as given).
+    public var displayName: String
+    /// The Jobfile's text, to quote lines in diagnostics found after loading.
+    public var source: String
+    public var vars: [String: String]
+    public var pools: [String: Int]
+    /// Presets as written, for the built-in recipes.
+    public var presets: [String: ParameterValue]
+    /// Absolute directories outside the project that paths may point into.
+    public var roots: [String]
+    public var rules: [RuleDefinition]
+    /// Every instance of every rule, rules in file order, instances in `foreach` order.
+    public var instances: [RuleInstance]
+    public var targets: [String: TargetDefinition]
+}
+
+/// A rule as declared: its name, where it is, and its instances' indices in `Jobfile.instances`.
+public struct RuleDefinition: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var instanceIndices: [Int]
+}
+
+/// One instance of a rule: one set of `foreach` values, fully substituted.
+public struct RuleInstance: Sendable {
+    public var rule: String
+    /// `rule` or `rule[key=value,...]`: unique in the Jobfile.
+    public var name: String
+    public var outputs: [String]
+    /// Names of outputs given as a map, to their index in `outputs`.
+    public var outputNames: [String: Int]
+    /// Declared inputs and the files the recipe reads, without repeats, in order.
+    public var inputs: [String]
+    public var invocation: RecipeInvocation
+    /// Declared environment, sorted by name.
+    public var environment: [EnvironmentEntry]
+    public var pool: String?
+    public var retries: Int
+    public var timeoutSeconds: Double?
+    public var description: String?
+    public var location: SourceLocation
+    /// Where each input and output was written, for errors found later (missing input...).
+    public var pathLocations: [String: SourceLocation]
+
+    public init(rule: String, name: String, outputs: [String], outputNames: [String: Int],
+                inputs: [String], invocation: RecipeInvocation, environment: [EnvironmentEntry],
+                pool: String?, retries: Int, timeoutSeconds: Double?, description: String?,
+                location: SourceLocation, pathLocations: [String: SourceLocation]) {
+        self.rule = rule
+        self.name = name
+        self.outputs = outputs
+        self.outputNames = outputNames
+        self.inputs = inputs
+        self.invocation = invocation
+        self.environment = environment
+        self.pool = pool
+        self.retries = retries
+        self.timeoutSeconds = timeoutSeconds
+        self.description = description
+        self.location = location
+        self.pathLocations = pathLocations
+    }
+}
+
+public struct EnvironmentEntry: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A named group: each item is a target name, a rule name or an output path.
+public struct TargetDefinition: Sendable {
+    public var name: String
+    public var items: [(text: String, location: SourceLocation)]
+    public var location: SourceLocation
+}

@@ -1,0 +1,259 @@
+import JobBasics
+import JobRecipes
+import Yams
+
+/// What rule expansion reads from the rest of the Jobfile.
+struct ExpansionInputs {
+    var tree: YAMLTree
+    var rootDirectory: String
+    var roots: [String] = []
+    var vars: [String: String] = [:]
+    var pools: [String: Int] = [:]
+}
+
+/// Expands `rules:` into instances: first every instance's outputs (so that `${rules.X}` can
+/// name them anywhere), then inputs, recipe and options.
+struct RuleExpansion {
+    var inputs: ExpansionInputs
+    var rules: [RuleDefinition] = []
+    var instances: [RuleInstance] = []
+
+    static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
+                                        "retries", "timeout", "description"]
+
+    /// One instance between the two passes.
+    struct Pending {
+        var rule: String
+        var name: String
+        var keys: [String: String]
+        var body: [String: (keyNode: Node, value: Node)]
+        var recipe: (name: String, node: Node)
+        var outputs: [String]
+        var outputNames: [String: Int]
+        var location: SourceLocation
+        var pathLocations: [String: SourceLocation]
+    }
+
+    mutating func expand(_ node: Node, diagnostics d: inout DiagnosticBag) {
+        let tree = inputs.tree
+        let paths = PathRules(rootDirectory: inputs.rootDirectory, roots: inputs.roots)
+        guard let pairs = tree.mapping(node, what: "'rules'", diagnostics: &d) else { return }
+        var pending: [Pending] = []
+        var ruleOutputs: [String: [String]] = [:]
+        var ruleOrder: [(String, SourceLocation)] = []
+        let allowed = Self.ruleKeys.union(RecipeRegistry.allNames)
+
+        for p in pairs {
+            let ruleLocation = tree.location(p.keyNode)
+            if !isValidName(p.key) {
+                d.error("invalid rule name '\(p.key)' (use letters, digits, '_' and '-')", at: ruleLocation)
+                continue
+            }
+            guard let body = tree.mapping(p.value, what: "rule '\(p.key)'", diagnostics: &d) else { continue }
+            tree.checkKeys(body, allowed: allowed, in: "rule '\(p.key)'", diagnostics: &d)
+            let fields = Dictionary(body.map { ($0.key, ($0.keyNode, $0.value)) }, uniquingKeysWith: { a, _ in a })
+            let recipes = body.filter { RecipeRegistry.allNames.contains($0.key) }
+            if recipes.isEmpty {
+                d.error("rule '\(p.key)' has no recipe (give it 'run' or one of: \(RecipeRegistry.allNames.subtracting(["run"]).sorted().joined(separator: ", ")))", at: ruleLocation)
+                continue
+            }
+            if recipes.count > 1 {
+                d.error("rule '\(p.key)' has \(recipes.count) recipes ('\(recipes.map(\.key).joined(separator: "', '"))'); give it exactly one", at: tree.location(recipes[1].keyNode))
+                continue
+            }
+            let recipe = recipes[0]
+            if RecipeRegistry.available[recipe.key] == nil {
+                d.error("the '\(recipe.key)' recipe is not available in this version of job", at: tree.location(recipe.keyNode))
+                continue
+            }
+            if fields["output"] != nil && fields["outputs"] != nil {
+                d.error("rule '\(p.key)' has both 'output' and 'outputs'; give one", at: tree.location(fields["outputs"]!.0))
+                continue
+            }
+            guard let outputField = fields["output"] ?? fields["outputs"] else {
+                d.error("rule '\(p.key)' has no 'output' (or 'outputs')", at: ruleLocation)
+                continue
+            }
+            let bindings = Foreach.bindings(fields["foreach"]?.1, tree: tree, vars: inputs.vars,
+                                            rootDirectory: inputs.rootDirectory, paths: paths, diagnostics: &d)
+            guard let bindings else { continue }
+            ruleOrder.append((p.key, ruleLocation))
+            var allOutputs: [String] = []
+            for keys in bindings {
+                let scope = SubstitutionScope(vars: inputs.vars, keys: Dictionary(uniqueKeysWithValues: keys.map { ($0.0, $0.1) }))
+                var pathLocations: [String: SourceLocation] = [:]
+                guard let (outs, names) = readOutputs(outputField.1, scope: scope, paths: paths,
+                                                       locations: &pathLocations, diagnostics: &d) else { continue }
+                let name = keys.isEmpty ? p.key : p.key + "[" + keys.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "]"
+                pending.append(Pending(rule: p.key, name: name, keys: scope.keys, body: fields,
+                                       recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
+                                       location: ruleLocation, pathLocations: pathLocations))
+                allOutputs += outs
+            }
+            ruleOutputs[p.key] = allOutputs
+        }
+
+        // Two instances may not write one file, nor share a name.
+        var writer: [String: Int] = [:]
+        var names: [String: Int] = [:]
+        for (i, inst) in pending.enumerated() {
+            if let j = names[inst.name] {
+                d.error("rule '\(inst.rule)' has two instances named '\(inst.name)' (repeated foreach values)", at: inst.location)
+                _ = j
+            }
+            names[inst.name] = i
+            for out in inst.outputs {
+                if let j = writer[out] {
+                    let other = pending[j]
+                    d.error("'\(out)' is the output of both '\(other.name)' (line \(other.pathLocations[out]?.line ?? other.location.line)) and '\(inst.name)'",
+                            at: inst.pathLocations[out] ?? inst.location)
+                } else {
+                    writer[out] = i
+                }
+            }
+        }
+
+        var instanceIndices: [String: [Int]] = [:]
+        for inst in pending {
+            if let instance = finish(inst, ruleOutputs: ruleOutputs, paths: paths, diagnostics: &d) {
+                instanceIndices[inst.rule, default: []].append(instances.count)
+                instances.append(instance)
+            }
+        }
+        rules = ruleOrder.map { RuleDefinition(name: $0.0, location: $0.1, instanceIndices: instanceIndices[$0.0] ?? []) }
+    }
+
+    func readOutputs(_ node: Node, scope: SubstitutionScope, paths: PathRules,
+                     locations: inout [String: SourceLocation],
+                     diagnostics d: inout DiagnosticBag) -> ([String], [String: Int])? {
+        let tree = inputs.tree
+        var outs: [String] = []
+        var names: [String: Int] = [:]
+        func add(_ item: Node, name: String?) -> Bool {
+            guard case .scalar(let s) = item else {
+                d.error("an output must be a path", at: tree.location(item))
+                return false
+            }
+            let loc = tree.location(item)
+            guard let text = Substitution.expand(s.string, at: loc, columnOffset: tree.contentOffset(item),
+                                                 scope: scope, shell: false, diagnostics: &d)?.plainText else { return false }
+            switch paths.canonical(text) {
+            case .failure(let e): d.error("output: \(e)", at: loc); return false
+            case .success(let p):
+                if outs.contains(p) { d.error("output '\(p)' is listed twice", at: loc); return false }
+                if let name { names[name] = outs.count }
+                outs.append(p)
+                locations[p] = loc
+                return true
+            }
+        }
+        var ok = true
+        switch node {
+        case .scalar: ok = add(node, name: nil)
+        case .sequence(let items): for item in items { ok = add(item, name: nil) && ok }
+        case .mapping:
+            guard let pairs = tree.mapping(node, what: "'outputs'", diagnostics: &d) else { return nil }
+            for p in pairs { ok = add(p.value, name: p.key) && ok }
+        case .alias: ok = false
+        }
+        if outs.isEmpty && ok {
+            d.error("a rule needs at least one output", at: tree.location(node))
+            return nil
+        }
+        return ok ? (outs, names) : nil
+    }
+
+    func finish(_ p: Pending, ruleOutputs: [String: [String]], paths: PathRules,
+                diagnostics d: inout DiagnosticBag) -> RuleInstance? {
+        let tree = inputs.tree
+        let errorsBefore = d.diagnostics.count
+        var pathLocations = p.pathLocations
+        var scope = SubstitutionScope(vars: inputs.vars, keys: p.keys, inputs: nil, outputs: nil,
+                                      ruleOutputs: ruleOutputs)
+        // inputs: vars, keys and ${rules.X}
+        var inputList: [String] = []
+        var named: [String: String] = [:]
+        func addInput(_ text: String, _ loc: SourceLocation, name: String?) {
+            switch paths.canonical(text) {
+            case .failure(let e): d.error("input: \(e)", at: loc)
+            case .success(let path):
+                if let name { named[name] = path }
+                if !inputList.contains(path) { inputList.append(path) }
+                if pathLocations[path] == nil { pathLocations[path] = loc }
+            }
+        }
+        if let (_, node) = p.body["inputs"] {
+            var items: [(String?, Node)] = []
+            switch node {
+            case .mapping:
+                for pair in tree.mapping(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((pair.key, pair.value)) }
+            default:
+                for item in tree.stringList(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((nil, item)) }
+            }
+            for (name, item) in items {
+                guard case .scalar(let s) = item else { d.error("an input must be a path", at: tree.location(item)); continue }
+                let loc = tree.location(item)
+                guard let ts = Substitution.expandListItem(s.string, at: loc, columnOffset: tree.contentOffset(item),
+                                                           scope: scope, diagnostics: &d) else { continue }
+                if name != nil && ts.count != 1 {
+                    d.error("named input '\(name!)' must be one path", at: loc)
+                    continue
+                }
+                for t in ts { if let text = t.plainText { addInput(text, loc, name: name) } }
+            }
+        }
+        // The recipe and the rest see everything.
+        scope.inputs = inputList
+        scope.namedInputs = named
+        scope.outputs = p.outputs
+        scope.outputNames = p.outputNames
+        let isRun = p.recipe.name == RunRecipe.name
+        guard let parameters = parameterValue(p.recipe.node, tree: tree, scope: scope, shell: isRun, diagnostics: &d),
+              let recipe = RecipeRegistry.available[p.recipe.name],
+              let invocation = recipe.invocation(parameters: parameters, outputCount: p.outputs.count, diagnostics: &d)
+        else { return nil }
+        for read in invocation.reads { addInput(read, tree.location(p.recipe.node), name: nil) }
+
+        var environment: [EnvironmentEntry] = []
+        if let (_, node) = p.body["env"], let pairs = tree.mapping(node, what: "'env'", diagnostics: &d) {
+            for pair in pairs {
+                guard case .scalar(let s) = pair.value else { d.error("env '\(pair.key)' must be a string", at: tree.location(pair.value)); continue }
+                if let v = Substitution.expand(s.string, at: tree.location(pair.value), columnOffset: tree.contentOffset(pair.value),
+                                               scope: scope, shell: false, diagnostics: &d)?.render(outputs: p.outputs) {
+                    environment.append(EnvironmentEntry(name: pair.key, value: v))
+                }
+            }
+        }
+        environment.sort { $0.name < $1.name }
+        var pool: String?
+        if let (_, node) = p.body["pool"], let name = tree.string(node, what: "'pool'", diagnostics: &d) {
+            if inputs.pools[name] == nil {
+                var m = "unknown pool '\(name)'"
+                if let near = nearestName(to: name, in: inputs.pools.keys.sorted()) { m += " (did you mean '\(near)'?)" }
+                else if inputs.pools.isEmpty { m += " (declare it under 'pools:')" }
+                d.error(m, at: tree.location(node))
+            }
+            pool = name
+        }
+        var retries = 0
+        if let (_, node) = p.body["retries"], let s = tree.string(node, what: "'retries'", diagnostics: &d) {
+            if let n = Int(s), n >= 0 { retries = n }
+            else { d.error("'retries' must be a whole number of at least 0, not '\(s)'", at: tree.location(node)) }
+        }
+        var timeout: Double?
+        if let (_, node) = p.body["timeout"], let s = tree.string(node, what: "'timeout'", diagnostics: &d) {
+            if let t = parseDurationSeconds(s), t > 0 { timeout = t }
+            else { d.error("'timeout' must be a duration such as '90s', '10m' or '1h', not '\(s)'", at: tree.location(node)) }
+        }
+        var description: String?
+        if let (_, node) = p.body["description"], case .scalar(let s) = node {
+            description = Substitution.expand(s.string, at: tree.location(node), columnOffset: tree.contentOffset(node),
+                                              scope: scope, shell: false, diagnostics: &d)?.render(outputs: p.outputs)
+        }
+        if d.diagnostics.count > errorsBefore { return nil }
+        return RuleInstance(rule: p.rule, name: p.name, outputs: p.outputs, outputNames: p.outputNames,
+                            inputs: inputList, invocation: invocation, environment: environment, pool: pool,
+                            retries: retries, timeoutSeconds: timeout, description: description,
+                            location: p.location, pathLocations: pathLocations)
+    }
+}

@@ -1,0 +1,104 @@
+import JobBasics
+import Yams
+
+/// Reads Yams nodes with their places, reporting shape errors (a list where a map belongs...).
+struct YAMLTree {
+    let file: String
+
+    func location(_ node: Node) -> SourceLocation {
+        let m = node.mark
+        return SourceLocation(file: file, line: m?.line ?? 1, column: m?.column ?? 1)
+    }
+
+    /// Offset from the node's column to its first character of content, where it is exact:
+    /// plain scalars start at the mark, quoted ones one column later; block scalars and
+    /// multi-line text have no single column, so errors point at the node.
+    func contentOffset(_ node: Node) -> Int? {
+        guard case .scalar(let s) = node, !s.string.contains("\n") else { return nil }
+        switch s.style {
+        case .plain: return 0
+        case .singleQuoted, .doubleQuoted: return 1
+        default: return nil
+        }
+    }
+
+    func string(_ node: Node, what: String, diagnostics: inout DiagnosticBag) -> String? {
+        if case .scalar(let s) = node { return s.string }
+        diagnostics.error("\(what) must be a string", at: location(node))
+        return nil
+    }
+
+    /// The pairs of a mapping, in order, refusing repeated keys (YAML allows them silently).
+    func mapping(_ node: Node, what: String, diagnostics: inout DiagnosticBag) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard case .mapping(let m) = node else {
+            diagnostics.error("\(what) must be a mapping", at: location(node))
+            return nil
+        }
+        var seen: [String: SourceLocation] = [:]
+        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        for (k, v) in m {
+            guard case .scalar(let ks) = k else {
+                diagnostics.error("a key in \(what) must be a string", at: location(k))
+                continue
+            }
+            if let first = seen[ks.string] {
+                diagnostics.error("'\(ks.string)' is given twice in \(what) (first at line \(first.line))", at: location(k))
+                continue
+            }
+            seen[ks.string] = location(k)
+            pairs.append((ks.string, k, v))
+        }
+        return pairs
+    }
+
+    /// Unknown keys are errors, with the nearest known key as a suggestion.
+    func checkKeys(_ pairs: [(key: String, keyNode: Node, value: Node)], allowed: Set<String>,
+                   in what: String, diagnostics: inout DiagnosticBag) {
+        for p in pairs where !allowed.contains(p.key) {
+            var message = "unknown key '\(p.key)' in \(what)"
+            if let near = nearestName(to: p.key, in: allowed.sorted()) { message += " (did you mean '\(near)'?)" }
+            diagnostics.error(message, at: location(p.keyNode))
+        }
+    }
+
+    /// A string, or a list of strings, as a list.
+    func stringList(_ node: Node, what: String, diagnostics: inout DiagnosticBag) -> [Node]? {
+        switch node {
+        case .scalar: return [node]
+        case .sequence(let s):
+            var items: [Node] = []
+            for item in s {
+                if case .scalar = item { items.append(item) }
+                else { diagnostics.error("each item of \(what) must be a string", at: location(item)) }
+            }
+            return items
+        default:
+            diagnostics.error("\(what) must be a string or a list of strings", at: location(node))
+            return nil
+        }
+    }
+}
+
+/// Refuses input built to exhaust the parser before it reaches it: flow collections nested
+/// deeper than `limit` (block nesting costs indentation, so it cannot get deep cheaply).
+func flowNestingDepthExceeds(_ text: String, limit: Int) -> SourceLocation? {
+    var depth = 0, line = 1, column = 0
+    var quote: UInt8? = nil
+    var comment = false
+    for b in text.utf8 {
+        column += 1
+        if b == UInt8(ascii: "\n") { line += 1; column = 0; comment = false; continue }
+        if comment { continue }
+        if let q = quote { if b == q { quote = nil }; continue }
+        switch b {
+        case UInt8(ascii: "#"): comment = true
+        case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = b
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            depth += 1
+            if depth > limit { return SourceLocation(file: "", line: line, column: column) }
+        case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+        default: break
+        }
+    }
+    return nil
+}

@@ -1,0 +1,2 @@
+import JobCLI
+await JobCommandLine.main()
