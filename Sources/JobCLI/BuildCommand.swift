@@ -1,0 +1,91 @@
+import ArgumentParser
+import Dispatch
+import JobBasics
+import JobEngine
+import JobfileModel
+import JobReporting
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build targets (default: the 'default' target, or every rule).",
+        discussion: "A TARGET is a target name, a rule name (all its instances) or an output path. NAME=VALUE overrides a var.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Rules run in parallel (default: number of cores).")
+    var jobs: Int?
+
+    @Flag(name: [.customShort("k"), .customLong("keep-going")], help: "Go on with independent rules after a failure.")
+    var keepGoing = false
+
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Print what would run, and why, without running it.")
+    var dryRun = false
+
+    @Flag(name: .customLong("json"), help: "JSON Lines events on stdout instead of human output.")
+    var json = false
+
+    @Flag(name: .customLong("allow-overwrite"), help: "Let a rule replace a file that job did not create.")
+    var allowOverwrite = false
+
+    @Argument(help: ArgumentHelp("Targets, and NAME=VALUE var overrides.", valueName: "target-or-NAME=VALUE"))
+    var arguments: [String] = []
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("-j must be at least 1") }
+    }
+
+    func run() async throws {
+        let (targets, overrides) = try splitArguments(arguments)
+        let p = try Project.open(project, overrides: overrides)
+        let roots = try p.withSource { try p.graph.resolveTargets(targets) }
+        let observer: any BuildObserver = json ? JSONLinesReporter() : HumanReporter(verbose: project.verbose)
+        let options = BuildOptions(jobs: jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), keepGoing: keepGoing,
+                                   dryRun: dryRun, allowOverwrite: allowOverwrite)
+        let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
+                              runner: SystemProcessRunner(), observer: observer)
+        let summary = try await p.withSource { try await runInterruptibly { try await builder.build(targets: roots) } }
+        if summary.interrupted { throw ExitCode(130) }
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Splits build arguments into targets and `NAME=VALUE` overrides. A word with `=` whose left
+/// side is not a valid name is malformed (an output path holding `=` is still a target when
+/// the Jobfile has it; that is checked when targets are resolved).
+func splitArguments(_ words: [String]) throws -> ([String], [VarOverride]) {
+    var targets: [String] = []
+    var overrides: [VarOverride] = []
+    var errors = DiagnosticBag()
+    for w in words {
+        if let o = VarOverride.parse(w) {
+            overrides.append(o)
+        } else if w.contains("="), !w.contains("/") {
+            errors.error("malformed 'NAME=VALUE' argument '\(w)' (NAME is letters, digits, '_' and '-')", at: nil)
+        } else {
+            targets.append(w)
+        }
+    }
+    try errors.throwIfErrors()
+    return (targets, overrides)
+}
+
+/// Runs `body` in a task that SIGINT and SIGTERM cancel: the running rules' process groups get
+/// SIGTERM then SIGKILL, their temporary outputs are removed, and the build reports itself
+/// interrupted.
+func runInterruptibly<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await body() }
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler { task.cancel() }
+        source.resume()
+        return source
+    }
+    defer { sources.forEach { $0.cancel() } }
+    return try await task.value
+}

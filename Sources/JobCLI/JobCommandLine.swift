@@ -1,1 +1,0 @@
-public enum JobCommandLine { public static func main() async {} }

@@ -1,0 +1,88 @@
+import ArgumentParser
+import JobBasics
+import JobEngine
+import JobGraph
+import JobReporting
+import JobState
+
+struct CleanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clean", abstract: "Remove outputs (the cache stays, so the next build restores them).")
+
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "Targets to clean (default: as for build).") var targets: [String] = []
+
+    func run() async throws {
+        let p = try Project.open(project, overrides: [])
+        let roots = try p.withSource { try p.graph.resolveTargets(targets) }
+        let instances = targets.isEmpty && p.graph.jobfile.targets["default"] == nil
+            ? p.graph.order : p.graph.closure(of: roots)
+        guard FileOperations.exists(p.cache.database) else {
+            writeOutput("job: nothing to clean (no build state)\n")
+            return
+        }
+        let state = try StateDatabase(path: p.cache.database)
+        var removed = 0
+        for i in instances {
+            for out in p.graph.instances[i].outputs {
+                try? FileOperations.removeFile(OutputStaging.temporaryPath(for: out))
+                guard FileOperations.exists(out) else { continue }
+                // Only what job made: a file of the user's at an output path stays.
+                guard state.produced[out] != nil else {
+                    writeError("job: keeping '\(out)': job did not create it\n")
+                    continue
+                }
+                try FileOperations.removeFile(out)
+                removed += 1
+                if project.verbose { writeOutput("removed \(out)\n") }
+            }
+        }
+        writeOutput("job: removed \(removed) output\(removed == 1 ? "" : "s")\n")
+    }
+}
+
+struct GraphCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "graph", abstract: "Print the DAG (Graphviz dot, or JSON).")
+
+    enum Format: String, ExpressibleByArgument { case dot, json }
+
+    @OptionGroup var project: ProjectOptions
+    @Option(help: "dot or json.") var format: Format = .dot
+    @Argument(help: "Targets (default: as for build).") var targets: [String] = []
+
+    func run() async throws {
+        let p = try Project.open(project, overrides: [])
+        let roots = try p.withSource { try p.graph.resolveTargets(targets) }
+        let instances = p.graph.closure(of: roots)
+        writeOutput(format == .dot ? GraphFormatter.dot(p.graph, instances: instances)
+                                   : GraphFormatter.json(p.graph, instances: instances))
+    }
+}
+
+struct ExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain", abstract: "Say why TARGET would (or would not) be rebuilt now.")
+
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "A target, rule or output path.") var target: String
+
+    func run() async throws {
+        let p = try Project.open(project, overrides: [])
+        let roots = try p.withSource { try p.graph.resolveTargets([target]) }
+        let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache,
+                              options: BuildOptions(jobs: 1, keepGoing: true, dryRun: true),
+                              runner: SystemProcessRunner(), observer: ExplainReporter())
+        _ = try await p.withSource { try await builder.build(targets: roots) }
+    }
+}
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List rules, their instances and outputs, and targets.")
+
+    @OptionGroup var project: ProjectOptions
+
+    func run() async throws {
+        let p = try Project.open(project, overrides: [])
+        writeOutput(ListFormatter.text(p.graph))
+    }
+}

@@ -1,0 +1,70 @@
+import JobBasics
+import JobEngine
+import JobfileModel
+import JobGraph
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Jobfile a command works on: found (`-f`, `-C`), read, loaded and graphed, with the
+/// project root as the working directory, so that every path is relative to it.
+struct Project {
+    var displayName: String
+    var text: String
+    var rootDirectory: String
+    var cache: CacheDirectory
+    var graph: BuildGraph
+
+    static func open(_ options: ProjectOptions, overrides: [VarOverride]) throws -> Project {
+        if let dir = options.directory, chdir(dir) != 0 {
+            throw UsageError("cannot change to directory '\(dir)': \(String(cString: strerror(errno)))")
+        }
+        let path = options.file ?? "Jobfile"
+        guard FileOperations.exists(path) else {
+            throw UsageError(options.file == nil
+                ? "no Jobfile in \(FileOperations.currentDirectory()) (use -f PATH or -C DIR)"
+                : "no Jobfile at '\(path)'")
+        }
+        let bytes: [UInt8]
+        do { bytes = try FileOperations.readFile(path) } catch { throw UsageError("\(error)") }
+        guard let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) else {
+            throw UsageError("'\(path)' is not a text file (a Jobfile is UTF-8 YAML)",
+                             at: SourceLocation(file: path, line: 1, column: 1))
+        }
+        let rootDirectory = FileOperations.parentDirectory(path)
+        if rootDirectory != ".", chdir(rootDirectory) != 0 {
+            throw UsageError("cannot change to directory '\(rootDirectory)'")
+        }
+        let root = FileOperations.currentDirectory()
+        let cacheDirectory = options.cacheDirectory ?? environmentValue("JOB_CACHE_DIR") ?? "cache"
+        do {
+            let jobfile = try JobfileLoader(displayName: path, text: text, rootDirectory: root, overrides: overrides).load()
+            return Project(displayName: path, text: text, rootDirectory: root,
+                           cache: CacheDirectory(path: cacheDirectory), graph: try BuildGraph(jobfile))
+        } catch {
+            throw SourcedUsageError(error: error, source: text, file: path)
+        }
+    }
+
+    /// Runs `body`; a `UsageError` from it comes out with the Jobfile's text attached, so its
+    /// lines can be quoted.
+    func withSource<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as UsageError { throw SourcedUsageError(error: e, source: text, file: displayName) }
+    }
+
+    func withSource<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as UsageError { throw SourcedUsageError(error: e, source: text, file: displayName) }
+    }
+}
+
+struct SourcedUsageError: Error {
+    var error: UsageError
+    var source: String
+    var file: String
+}
+
+func environmentValue(_ name: String) -> String? {
+    guard let v = getenv(name) else { return nil }
+    let s = String(cString: v)
+    return s.isEmpty ? nil : s
+}

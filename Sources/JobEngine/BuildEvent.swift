@@ -1,0 +1,61 @@
+import JobBasics
+
+/// Why an instance runs (or is restored) instead of being skipped. Every decision has one.
+public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
+    case neverBuilt
+    case outputMissing(String)
+    case outputModified(String)
+    case inputChanged([String])
+    /// An input that another rule rebuilds in this build (a dry run cannot know its content yet).
+    case inputWillChange(String)
+    case recipeChanged
+    case upToDate
+
+    public var description: String {
+        switch self {
+        case .neverBuilt: return "never built"
+        case .outputMissing(let p): return "output missing: \(p)"
+        case .outputModified(let p): return "output modified: \(p)"
+        case .inputChanged(let ps): return "input changed: " + ps.joined(separator: ", ")
+        case .inputWillChange(let p): return "input will be rebuilt: \(p)"
+        case .recipeChanged: return "recipe changed"
+        case .upToDate: return "up to date"
+        }
+    }
+}
+
+/// How an instance ended in this build.
+public enum InstanceStatus: String, Sendable {
+    case built, skipped, restored, failed
+    /// Not run: a rule it needs failed, or the build stopped (a failure without -k, Ctrl-C).
+    case blocked
+}
+
+public struct InstanceReport: Sendable {
+    public var index: Int
+    public var name: String
+    public var rule: String
+    public var outputs: [String]
+    public var status: InstanceStatus
+    public var reason: RebuildReason
+    public var durationSeconds: Double
+    /// The commands as run (with the final output paths), for `-n` and failure messages.
+    public var commands: [String]
+    public var failure: String?
+    public var logPath: String?
+}
+
+public struct BuildSummary: Sendable {
+    public var built = 0, skipped = 0, restored = 0, failed = 0, blocked = 0
+    public var durationSeconds = 0.0
+    public var interrupted = false
+    public init() {}
+}
+
+/// What a build tells its observer: the human reporter and the JSON Lines writer implement it.
+public protocol BuildObserver: AnyObject {
+    func buildStarted(total: Int, dryRun: Bool)
+    func instanceStarted(_ name: String, description: String?, completed: Int, total: Int)
+    func instanceFinished(_ report: InstanceReport, completed: Int, total: Int)
+    func buildFinished(_ summary: BuildSummary)
+}

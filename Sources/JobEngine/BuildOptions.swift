@@ -1,0 +1,36 @@
+import JobBasics
+
+public struct BuildOptions: Sendable {
+    public var jobs: Int
+    public var keepGoing: Bool
+    public var dryRun: Bool
+    public var allowOverwrite: Bool
+
+    public init(jobs: Int, keepGoing: Bool = false, dryRun: Bool = false, allowOverwrite: Bool = false) {
+        self.jobs = max(1, jobs)
+        self.keepGoing = keepGoing
+        self.dryRun = dryRun
+        self.allowOverwrite = allowOverwrite
+    }
+}
+
+/// The layout of `cache/`: state database, content store, logs.
+public struct CacheDirectory: Sendable {
+    public let path: String
+    public init(path: String) { self.path = path }
+    public var database: String { path + "/state.db" }
+    public var store: String { path + "/store" }
+    public var logs: String { path + "/logs" }
+
+    public func logPath(for instance: String) -> String {
+        var safe = ""
+        for c in instance.unicodeScalars {
+            switch c {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".": safe.unicodeScalars.append(c)
+            case "[", "]", "=", ",": safe += "_"
+            default: safe += "%"
+            }
+        }
+        return logs + "/" + safe + ".log"
+    }
+}

@@ -1,0 +1,203 @@
+import JobBasics
+import JobfileModel
+import JobGraph
+import JobRecipes
+import JobState
+
+/// Builds the requested instances: judges each once its dependencies are settled, runs or
+/// restores what is stale (at most `-j` at once, and each pool's limit), longest path first,
+/// and records each success before renaming its outputs into place.
+/// One build at a time: the observer and the state are touched only by the task running
+/// `build`, which is what makes the unchecked conformance sound.
+public final class Builder: @unchecked Sendable {
+    let graph: BuildGraph
+    let rootDirectory: String
+    let cache: CacheDirectory
+    let options: BuildOptions
+    let runner: any ProcessRunner
+    let observer: any BuildObserver
+
+    public init(graph: BuildGraph, rootDirectory: String, cache: CacheDirectory, options: BuildOptions,
+                runner: any ProcessRunner, observer: any BuildObserver) {
+        self.graph = graph
+        self.rootDirectory = rootDirectory
+        self.cache = cache
+        self.options = options
+        self.runner = runner
+        self.observer = observer
+    }
+
+    /// Builds `targets` (instance indices) and what they need. Throws `UsageError` for a
+    /// missing source file; a failing rule is reported in the summary, not thrown.
+    public func build(targets: [Int]) async throws -> BuildSummary {
+        let started = monotonicSeconds()
+        let closure = graph.closure(of: targets)
+        let sources = try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory)
+        try FileOperations.createDirectories(cache.logs)
+        let state = try StateDatabase(path: cache.database)
+        let store = LocalContentStore(directory: cache.store)
+        let digests = FileDigests(state: state)
+        let tools = await ToolIdentities.probe(closure.flatMap { graph.instances[$0].invocation.tools }, runner: runner,
+                                               scratch: cache.path)
+        let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources, tools: tools)
+        let executor = Executor(runner: runner, store: store)
+
+        var run = SchedulerState(graph: graph, closure: closure, state: state)
+        var summary = BuildSummary()
+        observer.buildStarted(total: closure.count, dryRun: options.dryRun)
+
+        func finish(_ report: InstanceReport) {
+            run.completed += 1
+            switch report.status {
+            case .built: summary.built += 1
+            case .skipped: summary.skipped += 1
+            case .restored: summary.restored += 1
+            case .failed: summary.failed += 1
+            case .blocked: summary.blocked += 1
+            }
+            observer.instanceFinished(report, completed: run.completed, total: closure.count)
+        }
+        func report(_ i: Int, _ status: InstanceStatus, _ reason: RebuildReason, duration: Double = 0,
+                    failure: String? = nil, log: String? = nil) -> InstanceReport {
+            let inst = graph.instances[i]
+            return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
+                                  reason: reason, durationSeconds: duration,
+                                  commands: inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
+                                  failure: failure, logPath: log)
+        }
+
+        var pending: [Int: Decision] = [:]
+        await withTaskGroup(of: (Int, ExecutionResult).self) { group in
+            var running = 0
+            while true {
+                if Task.isCancelled && !run.stopping {
+                    run.stopping = true
+                    summary.interrupted = true
+                }
+                // Judge everything whose dependencies are settled: cheap, in this task.
+                while let i = run.ready.pop() {
+                    if run.stopping || run.hasFailedDependency(i) {
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .blocked, .upToDate))
+                        continue
+                    }
+                    let decision: Decision
+                    do {
+                        decision = try judge.decide(i, settled: run.settledOutputs)
+                    } catch {
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .failed, .neverBuilt, failure: "\(error)"))
+                        if !options.keepGoing { run.stopping = true }
+                        continue
+                    }
+                    switch decision.action {
+                    case .skip(let outputs):
+                        run.settle(i, outputs: outputs, failed: false)
+                        finish(report(i, .skipped, .upToDate))
+                    case .restore(let outputs) where options.dryRun:
+                        run.settle(i, outputs: outputs, failed: false)
+                        finish(report(i, .restored, decision.reason))
+                    case .run where options.dryRun:
+                        run.settle(i, outputs: nil, failed: false)
+                        finish(report(i, .built, decision.reason))
+                    case .restore, .run:
+                        pending[i] = decision
+                        run.runnable.push(i, priority: run.priority[i])
+                    }
+                }
+                // Start what -j and the pools allow.
+                if !run.stopping {
+                    while running < options.jobs, let i = run.nextRunnable(pools: graph.jobfile.pools) {
+                        let inst = graph.instances[i]
+                        let work: ExecutionJob.Work
+                        if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
+                        else { work = .run(inst.invocation.commands) }
+                        let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
+                                               environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
+                                                                       uniquingKeysWith: { _, b in b }),
+                                               logPath: cache.logPath(for: inst.name))
+                        running += 1
+                        observer.instanceStarted(inst.name, description: inst.description,
+                                                 completed: run.completed, total: closure.count)
+                        group.addTask { (i, await executor.execute(job)) }
+                    }
+                } else {
+                    while let i = run.runnable.pop() {
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .blocked, pending[i]!.reason))
+                    }
+                    run.releaseAllPoolWaiters()
+                    while let i = run.ready.pop() {
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .blocked, .upToDate))
+                    }
+                }
+                if running == 0 && run.ready.isEmpty && run.runnable.isEmpty { break }
+                guard let (i, result) = await group.next() else { break }
+                running -= 1
+                run.release(pool: graph.instances[i].pool)
+                let decision = pending.removeValue(forKey: i)!
+                let inst = graph.instances[i]
+                let log = cache.logPath(for: inst.name)
+                switch result {
+                case .interrupted:
+                    run.stopping = true
+                    summary.interrupted = true
+                    run.settle(i, outputs: nil, failed: true)
+                    finish(report(i, .blocked, decision.reason))
+                case .failed(let message, let tail):
+                    run.settle(i, outputs: nil, failed: true)
+                    finish(report(i, .failed, decision.reason, failure: message, log: tail ? log : nil))
+                    if !options.keepGoing { run.stopping = true }
+                case .prepared(let temporaries, let newDigests, let duration):
+                    let restored: Bool
+                    if case .restore = decision.action { restored = true } else { restored = false }
+                    do {
+                        let outputs = try commit(i, decision: decision, temporaries: temporaries, digests: newDigests,
+                                                 duration: restored ? (state.rules[inst.name]?.durationSeconds ?? duration) : duration,
+                                                 state: state, fileDigests: digests)
+                        run.settle(i, outputs: outputs, failed: false)
+                        finish(report(i, restored ? .restored : .built, decision.reason, duration: duration))
+                    } catch {
+                        for t in temporaries { try? FileOperations.removeFile(t) }
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .failed, decision.reason, failure: "\(error)"))
+                        if !options.keepGoing { run.stopping = true }
+                    }
+                }
+            }
+        }
+        try? state.flush()
+        summary.durationSeconds = monotonicSeconds() - started
+        observer.buildFinished(summary)
+        return summary
+    }
+
+    /// Makes a prepared result the rule's outputs: refuse to replace a file `job` did not make
+    /// (unless it is byte-identical, or `--allow-overwrite`), record the rule, then rename.
+    /// A crash between the record and the renames leaves outputs that no longer match the
+    /// record: the next build restores them from the store, and accepts nothing partial.
+    func commit(_ i: Int, decision: Decision, temporaries: [String], digests newDigests: [ContentDigest],
+                duration: Double, state: StateDatabase, fileDigests: FileDigests) throws -> [OutputRecord] {
+        let inst = graph.instances[i]
+        for (out, d) in zip(inst.outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
+            if options.allowOverwrite { continue }
+            if (try? hashFile(atPath: out)) == d { continue }   // adopt an identical file
+            throw OverwriteRefused(path: out)
+        }
+        let outputs = zip(inst.outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
+        let inputs = decision.material.inputs.map { OutputRecord(path: $0.path, digest: $0.digest) }
+        try state.recordRule(instance: inst.name, RuleRecord(key: decision.key, outputs: outputs, durationSeconds: duration,
+                                                              recipeDigest: decision.material.recipeDigest, inputs: inputs))
+        for (tmp, out) in zip(temporaries, inst.outputs) { try FileOperations.rename(tmp, to: out) }
+        for o in outputs { fileDigests.set(o.path, digest: o.digest, status: FileStatus.of(o.path)) }
+        return outputs
+    }
+}
+
+public struct OverwriteRefused: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String {
+        "refusing to replace '\(path)', which job did not create (remove it, or pass --allow-overwrite)"
+    }
+}

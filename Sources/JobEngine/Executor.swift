@@ -1,0 +1,104 @@
+import JobBasics
+import JobRecipes
+import JobState
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The part of running an instance that may happen in parallel: run its commands (or copy its
+/// outputs out of the store) to temporary names, check and hash what they wrote, keep it in
+/// the store. Committing (recording, renaming) is the scheduler's, one at a time.
+struct ExecutionJob: Sendable {
+    enum Work: Sendable {
+        case run([Command])
+        case restore([OutputRecord])
+    }
+    var index: Int
+    var name: String
+    var outputs: [String]
+    var work: Work
+    var environment: [String: String]
+    var logPath: String
+}
+
+enum ExecutionResult: Sendable {
+    case prepared(temporaries: [String], digests: [ContentDigest], durationSeconds: Double)
+    case failed(message: String, tailOfLog: Bool)
+    case interrupted
+}
+
+struct Executor: Sendable {
+    let runner: any ProcessRunner
+    let store: any ContentStore
+
+    func execute(_ job: ExecutionJob) async -> ExecutionResult {
+        let start = monotonicSeconds()
+        let temporaries = job.outputs.map(OutputStaging.temporaryPath(for:))
+        func cleanUp() { for t in temporaries { try? FileOperations.removeFile(t) } }
+        do {
+            for (out, tmp) in zip(job.outputs, temporaries) {
+                try FileOperations.createDirectories(FileOperations.parentDirectory(out))
+                try FileOperations.removeFile(tmp)   // left by a crash
+            }
+        } catch {
+            return .failed(message: "\(error)", tailOfLog: false)
+        }
+        switch job.work {
+        case .restore(let records):
+            do {
+                for (record, tmp) in zip(records, temporaries) { try store.materialize(record.digest, to: tmp) }
+            } catch {
+                cleanUp()
+                return .failed(message: "cannot restore from the cache: \(error)", tailOfLog: false)
+            }
+            return .prepared(temporaries: temporaries, digests: records.map(\.digest),
+                             durationSeconds: monotonicSeconds() - start)
+        case .run(let commands):
+            let log = open(job.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if log < 0 {
+                return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false)
+            }
+            defer { close(log) }
+            for command in commands {
+                let spec = ProcessSpec(argv: command.argv(outputs: temporaries), environment: job.environment)
+                do {
+                    let outcome = try await runner.run(spec, logDescriptor: log)
+                    if Task.isCancelled { cleanUp(); return .interrupted }
+                    if !outcome.isSuccess {
+                        cleanUp()
+                        return .failed(message: "\(outcome)", tailOfLog: true)
+                    }
+                } catch is CancellationError {
+                    cleanUp()
+                    return .interrupted
+                } catch {
+                    cleanUp()
+                    if Task.isCancelled { return .interrupted }
+                    return .failed(message: "\(error)", tailOfLog: false)
+                }
+            }
+            var digests: [ContentDigest] = []
+            for (out, tmp) in zip(job.outputs, temporaries) {
+                guard let st = FileStatus.of(tmp), st.isRegularFile else {
+                    cleanUp()
+                    return .failed(message: "the command succeeded but did not write the output '\(out)'", tailOfLog: true)
+                }
+                do {
+                    let d = try hashFile(atPath: tmp)
+                    try store.insert(fileAt: tmp, digest: d)
+                    digests.append(d)
+                } catch {
+                    cleanUp()
+                    return .failed(message: "\(error)", tailOfLog: false)
+                }
+            }
+            return .prepared(temporaries: temporaries, digests: digests, durationSeconds: monotonicSeconds() - start)
+        }
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}

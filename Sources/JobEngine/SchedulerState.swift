@@ -1,0 +1,76 @@
+import JobBasics
+import JobGraph
+import JobState
+
+/// The scheduler's bookkeeping, owned by the one task that runs the build loop: what is ready
+/// to judge, what is ready to run, what each pool has running, what has settled.
+struct SchedulerState {
+    let graph: BuildGraph
+    var inClosure: [Bool]
+    var remainingDependencies: [Int]
+    /// Longest path (by recorded durations) from each instance to the end of the build.
+    var priority: [Double]
+    var ready = PriorityQueue()
+    var runnable = PriorityQueue()
+    var poolRunning: [String: Int] = [:]
+    var poolWaiting: [String: [Int]] = [:]
+    var settledOutputs: [Int: [String: ContentDigest]?] = [:]
+    var failed: [Bool]
+    var completed = 0
+    var stopping = false
+
+    init(graph: BuildGraph, closure: [Int], state: StateDatabase) {
+        self.graph = graph
+        let n = graph.instances.count
+        inClosure = [Bool](repeating: false, count: n)
+        for i in closure { inClosure[i] = true }
+        remainingDependencies = [Int](repeating: 0, count: n)
+        priority = [Double](repeating: 0, count: n)
+        failed = [Bool](repeating: false, count: n)
+        for i in closure.reversed() {
+            let own = state.rules[graph.instances[i].name]?.durationSeconds ?? 1.0
+            var longest = 0.0
+            for d in graph.dependents[i] where inClosure[d] { longest = max(longest, priority[d]) }
+            priority[i] = own + longest
+        }
+        for i in closure {
+            remainingDependencies[i] = graph.dependencies[i].count
+            if remainingDependencies[i] == 0 { ready.push(i, priority: priority[i]) }
+        }
+    }
+
+    func hasFailedDependency(_ i: Int) -> Bool { graph.dependencies[i].contains { failed[$0] } }
+
+    mutating func settle(_ i: Int, outputs: [OutputRecord]?, failed didFail: Bool) {
+        settledOutputs[i] = outputs.map { Dictionary($0.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a }) }
+        failed[i] = didFail
+        for d in graph.dependents[i] where inClosure[d] {
+            remainingDependencies[d] -= 1
+            if remainingDependencies[d] == 0 { ready.push(d, priority: priority[d]) }
+        }
+    }
+
+    /// The most urgent runnable instance whose pool has room; those whose pool is full wait.
+    mutating func nextRunnable(pools: [String: Int]) -> Int? {
+        while let i = runnable.pop() {
+            guard let pool = graph.instances[i].pool, let limit = pools[pool] else { return i }
+            if poolRunning[pool, default: 0] < limit {
+                poolRunning[pool, default: 0] += 1
+                return i
+            }
+            poolWaiting[pool, default: []].append(i)
+        }
+        return nil
+    }
+
+    mutating func release(pool: String?) {
+        guard let pool, poolRunning[pool] != nil else { return }
+        poolRunning[pool]! -= 1
+        for i in poolWaiting.removeValue(forKey: pool) ?? [] { runnable.push(i, priority: priority[i]) }
+    }
+
+    mutating func releaseAllPoolWaiters() {
+        for (_, waiting) in poolWaiting { for i in waiting { runnable.push(i, priority: priority[i]) } }
+        poolWaiting.removeAll()
+    }
+}

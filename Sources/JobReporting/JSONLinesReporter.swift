@@ -1,0 +1,38 @@
+import JobEngine
+
+/// `--json`: one JSON object per line on stdout, as the contract says:
+/// a `rule` event for every instance in the requested graph, then a `summary`.
+public final class JSONLinesReporter: BuildObserver {
+    let out: OutputStream
+    public init(out: OutputStream = .standardOutput) { self.out = out }
+
+    public func buildStarted(total: Int, dryRun: Bool) {}
+    public func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {}
+
+    public func instanceFinished(_ r: InstanceReport, completed: Int, total: Int) {
+        var pairs: [(String, String)] = [
+            ("event", JSONText.string("rule")),
+            ("rule", JSONText.string(r.rule)),
+            ("instance", JSONText.string(r.name)),
+            ("outputs", JSONText.array(r.outputs)),
+            ("status", JSONText.string(r.status.rawValue)),
+            ("duration_s", JSONText.seconds(r.durationSeconds)),
+        ]
+        if r.status != .skipped { pairs.append(("reason", JSONText.string(r.reason.description))) }
+        if let f = r.failure { pairs.append(("error", JSONText.string(f))) }
+        if let l = r.logPath { pairs.append(("log", JSONText.string(l))) }
+        out.write(JSONText.object(pairs) + "\n")
+    }
+
+    public func buildFinished(_ s: BuildSummary) {
+        var pairs: [(String, String)] = [
+            ("event", JSONText.string("summary")),
+            ("built", String(s.built)), ("skipped", String(s.skipped)),
+            ("restored", String(s.restored)), ("failed", String(s.failed)),
+            ("duration_s", JSONText.seconds(s.durationSeconds)),
+        ]
+        pairs.append(("blocked", String(s.blocked)))
+        if s.interrupted { pairs.append(("interrupted", "true")) }
+        out.write(JSONText.object(pairs) + "\n")
+    }
+}

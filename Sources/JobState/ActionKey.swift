@@ -1,0 +1,58 @@
+import JobBasics
+
+/// Everything that decides a rule's result, and nothing else: never the environment of the
+/// person running `job`, never a time. Hashed to the action key.
+public struct ActionKeyMaterial: Sendable, Hashable {
+    public var recipeKind: String
+    /// The commands as they run, with the final output paths in place of the temporary ones.
+    public var commands: [String]
+    public var parameters: String
+    public var environment: [(name: String, value: String)]
+    public var outputs: [String]
+    /// Inputs in declaration order with the digests of their content.
+    public var inputs: [(path: String, digest: ContentDigest)]
+    /// Tool identities (`ffmpeg version 5.1.9...`), in the recipe's order.
+    public var tools: [String]
+
+    public init(recipeKind: String, commands: [String], parameters: String,
+                environment: [(name: String, value: String)], outputs: [String],
+                inputs: [(path: String, digest: ContentDigest)], tools: [String]) {
+        self.recipeKind = recipeKind
+        self.commands = commands
+        self.parameters = parameters
+        self.environment = environment
+        self.outputs = outputs
+        self.inputs = inputs
+        self.tools = tools
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.key == b.key }
+    public func hash(into h: inout Hasher) { h.combine(key) }
+
+    /// The action key: XXH3-128 over a length-prefixed encoding of every field.
+    public var key: ContentDigest {
+        var h = StreamingHasher()
+        h.field("job-action-v1")
+        h.field(recipeDigest)
+        h.field(String(inputs.count))
+        for i in inputs { h.field(i.path); h.field(i.digest) }
+        return h.finish()
+    }
+
+    /// Everything but the inputs' contents: when only this differs, the recipe changed.
+    public var recipeDigest: ContentDigest {
+        var h = StreamingHasher()
+        h.field("job-recipe-v1")
+        h.field(recipeKind)
+        h.field(String(commands.count))
+        for c in commands { h.field(c) }
+        h.field(parameters)
+        h.field(String(environment.count))
+        for e in environment { h.field(e.name); h.field(e.value) }
+        h.field(String(outputs.count))
+        for o in outputs { h.field(o) }
+        h.field(String(tools.count))
+        for t in tools { h.field(t) }
+        return h.finish()
+    }
+}

@@ -1,0 +1,44 @@
+import JobBasics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where outputs are kept by content, to be restored instead of rebuilt. The local one is a
+/// directory; a shared or remote one (REAPI's CAS) is another conformance.
+public protocol ContentStore: Sendable {
+    func contains(_ digest: ContentDigest) -> Bool
+    /// Keeps a copy of the file at `path`, whose content has `digest`.
+    func insert(fileAt path: String, digest: ContentDigest) throws
+    /// Writes the content `digest` to `path` (a temporary name: the caller renames it).
+    func materialize(_ digest: ContentDigest, to path: String) throws
+}
+
+/// `cache/store/ab/abcdef...`: one file per digest, written to a temporary name and renamed,
+/// so a crash never leaves a partial blob under a digest's name. Copies (or reflinks), never
+/// hard links: an edit of a restored file must not change the store.
+public struct LocalContentStore: ContentStore {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    func blobPath(_ d: ContentDigest) -> String {
+        let hex = d.hex
+        return directory + "/" + hex.prefix(2) + "/" + hex
+    }
+
+    public func contains(_ digest: ContentDigest) -> Bool { FileOperations.exists(blobPath(digest)) }
+
+    public func insert(fileAt path: String, digest: ContentDigest) throws {
+        let blob = blobPath(digest)
+        if FileOperations.exists(blob) { return }
+        let dir = FileOperations.parentDirectory(blob)
+        try FileOperations.createDirectories(dir)
+        let temporary = dir + "/.incoming-\(getpid())-" + digest.hex
+        try FileOperations.copyFile(path, to: temporary)
+        try FileOperations.rename(temporary, to: blob)
+    }
+
+    public func materialize(_ digest: ContentDigest, to path: String) throws {
+        try FileOperations.copyFile(blobPath(digest), to: path)
+    }
+}

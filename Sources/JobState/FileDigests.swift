@@ -1,0 +1,54 @@
+import JobBasics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Content digests of files for one build: each file is hashed at most once per build, and not
+/// at all while its status matches the stat cache.
+public final class FileDigests: @unchecked Sendable {
+    private let state: StateDatabase
+    private var known: [String: ContentDigest] = [:]
+    /// How many files were actually read and hashed in this build (for tests and `-v`).
+    public private(set) var hashedCount = 0
+
+    /// A file modified this recently may be modified again within the file system's timestamp
+    /// granularity without its status changing ("racy" in git's words); such a status is not
+    /// trusted later, so the file is hashed again next time.
+    static let racyWindowNs: Int64 = 50_000_000
+
+    public init(state: StateDatabase) { self.state = state }
+
+    /// The digest of the file at `path`, whose current status is `status` (nil: stat it now).
+    public func digest(of path: String, status: FileStatus? = nil) throws -> ContentDigest {
+        if let d = known[path] { return d }
+        guard let status = status ?? FileStatus.of(path) else {
+            throw FileSystemError("read", path, errno: ENOENT)
+        }
+        if let cached = state.files[path], cached.status == status {
+            known[path] = cached.digest
+            return cached.digest
+        }
+        let d = try hashFile(atPath: path)
+        hashedCount += 1
+        known[path] = d
+        remember(path, status: status, digest: d)
+        return d
+    }
+
+    /// Records what `job` just wrote at `path`, so that it is not hashed again.
+    public func set(_ path: String, digest: ContentDigest, status: FileStatus?) {
+        known[path] = digest
+        if let status { remember(path, status: status, digest: digest) } else { state.forgetFile(path) }
+    }
+
+    private func remember(_ path: String, status: FileStatus, digest: ContentDigest) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nowNs = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        if nowNs - max(status.mtimeNs, status.ctimeNs) < Self.racyWindowNs {
+            state.forgetFile(path)
+        } else {
+            state.rememberFile(path, FileRecord(status: status, digest: digest))
+        }
+    }
+}
