@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "JobEngineTests",
                     dependencies: ["JobEngine", "JobfileModel", "JobGraph", "JobState", "JobBasics"],
                     swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["JobBasics"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["job"], swiftSettings: strict),
     ]
 )

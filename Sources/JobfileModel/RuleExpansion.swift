@@ -52,6 +52,9 @@ struct RuleExpansion {
             guard let body = tree.mapping(p.value, what: "rule '\(p.key)'", diagnostics: &d) else { continue }
             tree.checkKeys(body, allowed: allowed, in: "rule '\(p.key)'", diagnostics: &d)
             let fields = Dictionary(body.map { ($0.key, ($0.keyNode, $0.value)) }, uniquingKeysWith: { a, _ in a })
+            // Judged before the recipe, so that its errors are reported alongside.
+            let bindings = Foreach.bindings(fields["foreach"]?.1, tree: tree, vars: inputs.vars,
+                                            rootDirectory: inputs.rootDirectory, paths: paths, diagnostics: &d)
             let recipes = body.filter { RecipeRegistry.allNames.contains($0.key) }
             if recipes.isEmpty {
                 d.error("rule '\(p.key)' has no recipe (give it 'run' or one of: \(RecipeRegistry.allNames.subtracting(["run"]).sorted().joined(separator: ", ")))", at: ruleLocation)
@@ -74,8 +77,6 @@ struct RuleExpansion {
                 d.error("rule '\(p.key)' has no 'output' (or 'outputs')", at: ruleLocation)
                 continue
             }
-            let bindings = Foreach.bindings(fields["foreach"]?.1, tree: tree, vars: inputs.vars,
-                                            rootDirectory: inputs.rootDirectory, paths: paths, diagnostics: &d)
             guard let bindings else { continue }
             ruleOrder.append((p.key, ruleLocation))
             var allOutputs: [String] = []
