@@ -51,14 +51,14 @@ let package = Package(
         .executableTarget(name: "job", dependencies: ["JobCLI"], swiftSettings: strict),
 
         .testTarget(name: "JobBasicsTests", dependencies: ["JobBasics"], swiftSettings: strict),
-        .testTarget(name: "JobfileModelTests", dependencies: ["JobfileModel", "JobBasics"],
+        .testTarget(name: "JobfileModelTests", dependencies: ["JobfileModel", "JobBasics", "JobRecipes"],
                     swiftSettings: strict),
-        .testTarget(name: "JobGraphTests", dependencies: ["JobGraph", "JobfileModel"],
+        .testTarget(name: "JobGraphTests", dependencies: ["JobGraph", "JobfileModel", "JobBasics"],
                     swiftSettings: strict),
         .testTarget(name: "JobStateTests", dependencies: ["JobState", "JobBasics"],
                     swiftSettings: strict),
         .testTarget(name: "JobEngineTests",
-                    dependencies: ["JobEngine", "JobfileModel", "JobGraph", "JobState", "JobBasics"],
+                    dependencies: ["JobEngine", "JobfileModel", "JobGraph", "JobState", "JobBasics", "JobRecipes"],
                     swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["job"], swiftSettings: strict),
     ]

@@ -21,7 +21,7 @@ public struct JobCommand: AsyncParsableCommand {
 public enum JobCommandLine {
     public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         do {
-            var command = try JobCommand.parseAsRoot(arguments)
+            var command = try JobCommand.parseAsRoot(splitAttachedJobCount(arguments))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -47,6 +47,14 @@ public enum JobCommandLine {
             if !message.isEmpty { writeError("error: " + message.replacingAll("Error: ", with: "") + "\n") }
             exit(code == .validationFailure ? 2 : (code.rawValue == 64 ? 2 : code.rawValue))
         }
+    }
+}
+
+/// `-j2`, as Make and Ninja users type it, is `-j 2`.
+func splitAttachedJobCount(_ arguments: [String]) -> [String] {
+    arguments.flatMap { a -> [String] in
+        if a.hasPrefix("-j"), a.count > 2, Int(a.dropFirst(2)) != nil { return ["-j", String(a.dropFirst(2))] }
+        return [a]
     }
 }
 

@@ -37,10 +37,19 @@ struct Project {
         }
         let root = FileOperations.currentDirectory()
         let cacheDirectory = options.cacheDirectory ?? environmentValue("JOB_CACHE_DIR") ?? "cache"
+        let cache = CacheDirectory(path: cacheDirectory)
         do {
-            let jobfile = try JobfileLoader(displayName: path, text: text, rootDirectory: root, overrides: overrides).load()
-            return Project(displayName: path, text: text, rootDirectory: root,
-                           cache: CacheDirectory(path: cacheDirectory), graph: try BuildGraph(jobfile))
+            // A compiled plan skips YAML when nothing it was made from has changed.
+            let key = CompiledPlan.key(displayName: path, text: text, overrides: overrides, rootDirectory: root, version: jobVersion)
+            let jobfile: Jobfile
+            if let planned = CompiledPlan.load(path: cache.plan, key: key, text: text) {
+                jobfile = planned
+            } else {
+                jobfile = try JobfileLoader(displayName: path, text: text, rootDirectory: root, overrides: overrides).load()
+                CompiledPlan.store(jobfile, key: key, path: cache.plan)
+            }
+            return Project(displayName: path, text: text, rootDirectory: root, cache: cache,
+                           graph: try BuildGraph(jobfile))
         } catch {
             throw SourcedUsageError(error: error, source: text, file: path)
         }

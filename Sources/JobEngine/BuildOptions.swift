@@ -19,6 +19,8 @@ public struct CacheDirectory: Sendable {
     public let path: String
     public init(path: String) { self.path = path }
     public var database: String { path + "/state.db" }
+    /// The compiled Jobfile (see `CompiledPlan`).
+    public var plan: String { path + "/plan.bin" }
     public var store: String { path + "/store" }
     public var logs: String { path + "/logs" }
 

@@ -74,7 +74,8 @@ struct DecisionMaker {
             if record.recipeDigest != material.recipeDigest {
                 reason = .recipeChanged
             } else {
-                let before = Dictionary(record.inputs.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+                let before = Dictionary(try state.inputs(of: inst.name).map { ($0.path, $0.digest) },
+                                        uniquingKeysWith: { a, _ in a })
                 let changed = inputs.filter { before[$0.path] != $0.digest }.map(\.path)
                 reason = .inputChanged(changed)
             }

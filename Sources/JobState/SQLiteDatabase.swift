@@ -74,6 +74,13 @@ final class SQLiteDatabase: @unchecked Sendable {
             sqlite3_bind_text(stmt, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
         }
 
+        func bind(_ index: Int32, blob: [UInt8]) {
+            blob.withUnsafeBytes { buf in
+                _ = sqlite3_bind_blob(stmt, index, buf.baseAddress, Int32(buf.count),
+                                      unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            }
+        }
+
         /// Steps once; true while a row is available.
         func step() throws(SQLiteError) -> Bool {
             let rc = sqlite3_step(stmt)
@@ -89,6 +96,13 @@ final class SQLiteDatabase: @unchecked Sendable {
 
         func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
         func double(_ column: Int32) -> Double { sqlite3_column_double(stmt, column) }
+        /// The bytes of a blob column, valid until the next step.
+        func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+            let n = Int(sqlite3_column_bytes(stmt, column))
+            guard n > 0, let p = sqlite3_column_blob(stmt, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            return UnsafeRawBufferPointer(start: p, count: n)
+        }
+
         func string(_ column: Int32) -> String {
             guard let p = sqlite3_column_text(stmt, column) else { return "" }
             return String(cString: p)

@@ -25,12 +25,13 @@ public struct RuleRecord: Sendable, Hashable {
     public var key: ContentDigest
     public var outputs: [OutputRecord]
     public var durationSeconds: Double
-    /// Kept to explain a rebuild: what the recipe was, and what each input held.
+    /// Kept to explain a rebuild: what the recipe was, and what each input held (nil when
+    /// not loaded: see `StateDatabase.inputs(of:)`).
     public var recipeDigest: ContentDigest
-    public var inputs: [OutputRecord]
+    public var inputs: [OutputRecord]?
 
     public init(key: ContentDigest, outputs: [OutputRecord], durationSeconds: Double,
-                recipeDigest: ContentDigest, inputs: [OutputRecord]) {
+                recipeDigest: ContentDigest, inputs: [OutputRecord]?) {
         self.key = key
         self.outputs = outputs
         self.durationSeconds = durationSeconds
@@ -50,7 +51,7 @@ public final class StateDatabase: @unchecked Sendable {
     public private(set) var produced: [String: ContentDigest] = [:]
     private var pendingFiles: [String: FileRecord] = [:]
 
-    static let schemaVersion = "1"
+    static let schemaVersion = "2"
 
     public init(path: String) throws(SQLiteError) {
         db = try SQLiteDatabase(path: path)
@@ -58,14 +59,26 @@ public final class StateDatabase: @unchecked Sendable {
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """)
+        let schema = try db.prepare("SELECT value FROM meta WHERE key = 'schema'")
+        let found = try schema.step() ? schema.string(0) : nil
+        schema.reset()
+        if found != Self.schemaVersion {
+            // State from another version of job: dropping it is always safe (contract 4).
+            try db.execute("""
+                DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS rules;
+                DROP TABLE IF EXISTS produced; DROP TABLE IF EXISTS actions;
+                INSERT OR REPLACE INTO meta VALUES('schema', '\(Self.schemaVersion)');
+                """)
+        }
+        try db.execute("""
             CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER,
                 mtime INTEGER, ctime INTEGER, hi INTEGER, lo INTEGER);
             CREATE TABLE IF NOT EXISTS rules(instance TEXT PRIMARY KEY, hi INTEGER, lo INTEGER,
-                outputs TEXT NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER, inputs TEXT NOT NULL);
+                outputs BLOB NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER, inputs BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS produced(path TEXT PRIMARY KEY, hi INTEGER, lo INTEGER);
-            CREATE TABLE IF NOT EXISTS actions(hi INTEGER, lo INTEGER, outputs TEXT NOT NULL,
+            CREATE TABLE IF NOT EXISTS actions(hi INTEGER, lo INTEGER, outputs BLOB NOT NULL,
                 PRIMARY KEY(hi, lo));
-            INSERT OR IGNORE INTO meta VALUES('schema', '\(Self.schemaVersion)');
             """)
         try load()
     }
@@ -78,13 +91,15 @@ public final class StateDatabase: @unchecked Sendable {
                                    size: f.int64(3), mtimeNs: f.int64(4), ctimeNs: f.int64(5)),
                 digest: ContentDigest(high: UInt64(bitPattern: f.int64(6)), low: UInt64(bitPattern: f.int64(7))))
         }
-        let r = try db.prepare("SELECT instance, hi, lo, outputs, duration, recipe_hi, recipe_lo, inputs FROM rules")
+        // Inputs are kept only to explain a rebuild: not read here (a rule reading 10,000 files
+        // would cost a no-op 10,000 decodes).
+        let r = try db.prepare("SELECT instance, hi, lo, outputs, duration, recipe_hi, recipe_lo FROM rules")
         while try r.step() {
             rules[r.string(0)] = RuleRecord(
                 key: ContentDigest(high: UInt64(bitPattern: r.int64(1)), low: UInt64(bitPattern: r.int64(2))),
-                outputs: Self.decodeOutputs(r.string(3)), durationSeconds: r.double(4),
+                outputs: Self.decodeOutputs(r.blob(3)), durationSeconds: r.double(4),
                 recipeDigest: ContentDigest(high: UInt64(bitPattern: r.int64(5)), low: UInt64(bitPattern: r.int64(6))),
-                inputs: Self.decodeOutputs(r.string(7)))
+                inputs: nil)
         }
         let p = try db.prepare("SELECT path, hi, lo FROM produced")
         while try p.step() {
@@ -92,12 +107,20 @@ public final class StateDatabase: @unchecked Sendable {
         }
     }
 
+    /// The inputs (with their digests) of the instance's last successful run.
+    public func inputs(of instance: String) throws(SQLiteError) -> [OutputRecord] {
+        if let known = rules[instance]?.inputs { return known }
+        let s = try db.prepare("SELECT inputs FROM rules WHERE instance = ?")
+        s.bind(1, instance)
+        return try s.step() ? Self.decodeOutputs(s.blob(0)) : []
+    }
+
     /// The outputs a run with `key` produced, at any time, by any rule: the action cache.
     public func action(for key: ContentDigest) throws(SQLiteError) -> [OutputRecord]? {
         let s = try db.prepare("SELECT outputs FROM actions WHERE hi = ? AND lo = ?")
         s.bind(1, Int64(bitPattern: key.high))
         s.bind(2, Int64(bitPattern: key.low))
-        return try s.step() ? Self.decodeOutputs(s.string(0)) : nil
+        return try s.step() ? Self.decodeOutputs(s.blob(0)) : nil
     }
 
     /// Records a successful run (or restore): the rule's key and outputs, the paths as made
@@ -111,16 +134,16 @@ public final class StateDatabase: @unchecked Sendable {
             r.bind(1, instance)
             r.bind(2, Int64(bitPattern: key.high))
             r.bind(3, Int64(bitPattern: key.low))
-            r.bind(4, encoded)
+            r.bind(4, blob: encoded)
             r.bind(5, record.durationSeconds)
             r.bind(6, Int64(bitPattern: record.recipeDigest.high))
             r.bind(7, Int64(bitPattern: record.recipeDigest.low))
-            r.bind(8, Self.encodeOutputs(record.inputs))
+            r.bind(8, blob: Self.encodeOutputs(record.inputs ?? []))
             try r.run()
             let a = try db.prepare("INSERT OR REPLACE INTO actions VALUES(?, ?, ?)")
             a.bind(1, Int64(bitPattern: key.high))
             a.bind(2, Int64(bitPattern: key.low))
-            a.bind(3, encoded)
+            a.bind(3, blob: encoded)
             try a.run()
             let p = try db.prepare("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
             for o in outputs {
@@ -186,14 +209,33 @@ public final class StateDatabase: @unchecked Sendable {
         pendingFiles.removeAll()
     }
 
-    static func encodeOutputs(_ outputs: [OutputRecord]) -> String {
-        outputs.map { $0.digest.hex + " " + $0.path }.joined(separator: "\n")
+    /// Paths with digests as a blob: per record 16 bytes of digest, a 4-byte length, the path.
+    static func encodeOutputs(_ outputs: [OutputRecord]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for o in outputs {
+            withUnsafeBytes(of: (o.digest.high.littleEndian, o.digest.low.littleEndian)) { bytes.append(contentsOf: $0) }
+            var path = o.path
+            path.withUTF8 { p in
+                withUnsafeBytes(of: UInt32(p.count).littleEndian) { bytes.append(contentsOf: $0) }
+                bytes.append(contentsOf: p)
+            }
+        }
+        return bytes
     }
 
-    static func decodeOutputs(_ text: String) -> [OutputRecord] {
-        text.split(separator: "\n").compactMap { line in
-            guard line.count > 33, let d = ContentDigest(hex: String(line.prefix(32))) else { return nil }
-            return OutputRecord(path: String(line.dropFirst(33)), digest: d)
+    static func decodeOutputs(_ raw: UnsafeRawBufferPointer) -> [OutputRecord] {
+        var records: [OutputRecord] = []
+        var i = 0
+        while i + 20 <= raw.count {
+            let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+            let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i + 16, as: UInt32.self)))
+            i += 20
+            guard i + n <= raw.count else { break }
+            let path = String(decoding: UnsafeRawBufferPointer(rebasing: raw[i..<(i + n)]), as: UTF8.self)
+            i += n
+            records.append(OutputRecord(path: path, digest: ContentDigest(high: high, low: low)))
         }
+        return records
     }
 }

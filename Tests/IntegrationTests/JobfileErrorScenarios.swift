@@ -180,3 +180,15 @@ import Testing
         #expect(r.stderr.contains("error: invalid YAML"))
     }
 }
+
+extension JobfileErrorScenarios {
+    @Test func aliasBombIsRefused() throws {
+        var yaml = "version: 1\nvars:\n  a0: &a0 [\"\(String(repeating: "x", count: 100))\"]\n"
+        for i in 1...8 {
+            yaml += "  a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        yaml += "rules: {}\n"
+        let r = try errors(yaml)
+        #expect(r.stderr.contains("aliases expand past 10 MB"))
+    }
+}

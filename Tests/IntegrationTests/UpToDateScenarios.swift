@@ -151,3 +151,27 @@ import Testing
         #expect(try p.build().instances("skipped").count == 4)
     }
 }
+
+extension UpToDateScenarios {
+    @Test func newFileMatchingAGlobAddsAnInstance() throws {
+        let p = try project()
+        _ = try p.build()
+        try p.write("in/d.txt", "delta\n")
+        let r = try p.build()
+        #expect(r.instances("built") == ["all", "strip[i=d]"])
+        #expect(p.read("out/all.txt") == "hello\nalpha\nbeta\ngamma\ndelta\n")
+        try p.remove("in/a.txt")
+        let fewer = try p.build()
+        #expect(fewer.ruleEvents.count == 4)
+        #expect(p.read("out/all.txt") == "hello\nbeta\ngamma\ndelta\n")
+    }
+
+    @Test func aCorruptCompiledPlanIsIgnored() throws {
+        let p = try project()
+        _ = try p.build()
+        try p.write("cache/plan.bin", "garbage")
+        let r = try p.build()
+        #expect(r.status == 0)
+        #expect(r.instances("skipped").count == 4)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import JobBasics
+import JobEngine
+import JobfileModel
+import JobGraph
+import JobState
+import Synchronization
+import Testing
+
+/// A process runner under the test's control: it "runs" `[make-output, PATH, NAME]` by writing
+/// PATH after a short pause, and records the order of starts and the peak concurrency.
+final class RecordingRunner: ProcessRunner {
+    struct Record { var started: [String] = []; var running = 0; var peak = 0; var peakByPool: [String: Int] = [:] }
+    let record = Mutex(Record())
+    let failing: Set<String>
+    let pause: Duration
+
+    init(failing: Set<String> = [], pause: Duration = .milliseconds(40)) {
+        self.failing = failing
+        self.pause = pause
+    }
+
+    func run(_ spec: ProcessSpec, logDescriptor: Int32) async throws -> ProcessOutcome {
+        let path = spec.argv[1], name = spec.argv[2]
+        record.withLock {
+            $0.started.append(name)
+            $0.running += 1
+            $0.peak = max($0.peak, $0.running)
+        }
+        try await Task.sleep(for: pause)
+        record.withLock { $0.running -= 1 }
+        if failing.contains(name) { return .exited(1) }
+        try Data(name.utf8).write(to: URL(fileURLWithPath: path))
+        return .exited(0)
+    }
+}
+
+final class CollectingObserver: BuildObserver {
+    var reports: [InstanceReport] = []
+    func buildStarted(total: Int, dryRun: Bool) {}
+    func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {}
+    func instanceFinished(_ report: InstanceReport, completed: Int, total: Int) { reports.append(report) }
+    func buildFinished(_ summary: BuildSummary) {}
+    func status(_ name: String) -> InstanceStatus? { reports.first { $0.name == name }?.status }
+}
+
+/// A temporary project directory that is the working directory while a test builds in it.
+/// Tests in this suite run one at a time because they change the working directory.
+struct Workspace {
+    let root: String
+
+    init() throws {
+        root = NSTemporaryDirectory() + "job-engine-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    func graph(_ yaml: String) throws -> BuildGraph {
+        try BuildGraph(JobfileLoader(displayName: "Jobfile", text: yaml, rootDirectory: root).load())
+    }
+
+    func build(_ graph: BuildGraph, runner: RecordingRunner, options: BuildOptions,
+               observer: CollectingObserver = CollectingObserver()) async throws -> (BuildSummary, CollectingObserver) {
+        let previous = FileManager.default.currentDirectoryPath
+        _ = FileManager.default.changeCurrentDirectoryPath(root)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        let builder = Builder(graph: graph, rootDirectory: root, cache: CacheDirectory(path: "cache"),
+                              options: options, runner: runner, observer: observer)
+        let summary = try await builder.build(targets: try graph.resolveTargets([]))
+        return (summary, observer)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+}
+
+func rule(_ name: String, inputs: [String] = [], pool: String? = nil) -> String {
+    var s = "  \(name):\n    output: out/\(name).txt\n    run: [make-output, \"${out}\", \(name)]\n"
+    if !inputs.isEmpty { s += "    inputs: [\(inputs.map { "out/\($0).txt" }.joined(separator: ", "))]\n" }
+    if let pool { s += "    pool: \(pool)\n" }
+    return s
+}
+
+@Suite(.serialized) struct SchedulerTests {
+    @Test func neverRunsMoreThanJobsAtOnce() async throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\nrules:\n" + (1...6).map { rule("r\($0)") }.joined())
+        let runner = RecordingRunner()
+        let (summary, _) = try await w.build(g, runner: runner, options: BuildOptions(jobs: 2))
+        #expect(summary.built == 6)
+        #expect(runner.record.withLock { $0.peak } == 2)
+    }
+
+    @Test func poolLimitHoldsUnderAHigherJobCount() async throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\npools:\n  tts: 1\nrules:\n"
+                            + (1...3).map { rule("t\($0)", pool: "tts") }.joined())
+        let runner = RecordingRunner()
+        let (summary, _) = try await w.build(g, runner: runner, options: BuildOptions(jobs: 4))
+        #expect(summary.built == 3)
+        #expect(runner.record.withLock { $0.peak } == 1)
+    }
+
+    @Test func longestPathStartsFirst() async throws {
+        // chain a1 -> a2 -> a3 is longer than the lone b, so a1 starts first with -j1.
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\nrules:\n" + rule("b") + rule("a1") + rule("a2", inputs: ["a1"]) + rule("a3", inputs: ["a2"]))
+        let runner = RecordingRunner()
+        _ = try await w.build(g, runner: runner, options: BuildOptions(jobs: 1))
+        #expect(runner.record.withLock { $0.started } == ["a1", "a2", "a3", "b"])
+    }
+
+    @Test func recordedDurationsDecideThePriority() async throws {
+        // With b recorded as taking 10 s, b outranks the 3-step chain of 1 s steps.
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\nrules:\n" + rule("a1") + rule("a2", inputs: ["a1"]) + rule("a3", inputs: ["a2"]) + rule("b"))
+        try FileManager.default.createDirectory(atPath: w.root + "/cache", withIntermediateDirectories: true)
+        let state = try StateDatabase(path: w.root + "/cache/state.db")
+        let zero = ContentDigest(high: 0, low: 0)
+        for (name, seconds) in [("a1", 1.0), ("a2", 1.0), ("a3", 1.0), ("b", 10.0)] {
+            try state.recordRule(instance: name, RuleRecord(key: zero, outputs: [], durationSeconds: seconds,
+                                                            recipeDigest: zero, inputs: []))
+        }
+        let runner = RecordingRunner()
+        _ = try await w.build(g, runner: runner, options: BuildOptions(jobs: 1))
+        #expect(runner.record.withLock { $0.started.first } == "b")
+    }
+
+    @Test func failureBlocksDependentsAndKeepGoingRunsTheRest() async throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\nrules:\n" + rule("bad") + rule("child", inputs: ["bad"]) + rule("other"))
+        let runner = RecordingRunner(failing: ["bad"])
+        let (summary, observer) = try await w.build(g, runner: runner, options: BuildOptions(jobs: 1, keepGoing: true))
+        #expect(summary.failed == 1)
+        #expect(observer.status("child") == .blocked)
+        #expect(observer.status("other") == .built)
+        #expect(!FileManager.default.fileExists(atPath: w.root + "/out/bad.txt"))
+    }
+
+    @Test func dryRunStartsNothing() async throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\nrules:\n" + rule("a") + rule("b", inputs: ["a"]))
+        let runner = RecordingRunner()
+        let (summary, observer) = try await w.build(g, runner: runner, options: BuildOptions(jobs: 2, dryRun: true))
+        #expect(runner.record.withLock { $0.started }.isEmpty)
+        #expect(summary.built == 2)
+        #expect(observer.reports.first { $0.name == "b" }?.reason == .inputWillChange("out/a.txt"))
+    }
+}
