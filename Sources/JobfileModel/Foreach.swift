@@ -8,7 +8,8 @@ import Glibc
 /// several keys give every combination, the first key varying slowest.
 enum Foreach {
     static func bindings(_ node: Node?, tree: YAMLTree, vars: [String: String], rootDirectory: String,
-                         paths: PathRules, diagnostics d: inout DiagnosticBag) -> [[(String, String)]]? {
+                         paths: PathRules, globs: inout [GlobRecord],
+                         diagnostics d: inout DiagnosticBag) -> [[(String, String)]]? {
         guard let node else { return [[]] }
         guard let pairs = tree.mapping(node, what: "'foreach'", diagnostics: &d) else { return nil }
         if pairs.isEmpty {
@@ -62,7 +63,9 @@ enum Foreach {
                     d.error("glob: \(e)", at: tree.location(g.value))
                     ok = false; continue
                 }
-                columns.append((p.key, globStems(expanded, rootDirectory: rootDirectory)))
+                let stems = globStems(expanded, rootDirectory: rootDirectory)
+                globs.append(GlobRecord(pattern: expanded, stems: stems))
+                columns.append((p.key, stems))
             default:
                 d.error("foreach key '\(p.key)' needs a list of values or {glob: PATTERN}", at: tree.location(p.value))
                 ok = false

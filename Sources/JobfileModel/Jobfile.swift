@@ -17,6 +17,14 @@ public struct Jobfile: Sendable {
     /// Every instance of every rule, rules in file order, instances in `foreach` order.
     public var instances: [RuleInstance]
     public var targets: [String: TargetDefinition]
+    /// The globs `foreach` read and what they matched.
+    public var globs: [GlobRecord]
+}
+
+/// A glob pattern (relative to the root) and the stems it matched, in order.
+public struct GlobRecord: Sendable, Hashable {
+    public var pattern: String
+    public var stems: [String]
 }
 
 /// A rule as declared: its name, where it is, and its instances' indices in `Jobfile.instances`.

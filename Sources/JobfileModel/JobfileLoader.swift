@@ -61,7 +61,8 @@ public struct JobfileLoader {
         }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The basic resolver: every scalar stays a string (no regex per scalar to guess a type).
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 throw UsageError("the Jobfile is empty", at: SourceLocation(file: displayName, line: 1, column: 1))
             }
             root = node
@@ -71,6 +72,9 @@ public struct JobfileLoader {
             throw UsageError([yamlDiagnostic(e)])
         } catch {
             throw UsageError("cannot read the Jobfile as YAML: \(error)", at: SourceLocation(file: displayName, line: 1, column: 1))
+        }
+        if let place = aliasExpansionExceeds(root, limit: Self.maximumExpandedBytes, tree: tree) {
+            throw UsageError("the Jobfile's aliases expand past \(Self.maximumExpandedBytes / 1_000_000) MB", at: place)
         }
         guard let top = tree.mapping(root, what: "the Jobfile", diagnostics: &d) else { throw UsageError(d.diagnostics) }
         tree.checkKeys(top, allowed: Self.topLevelKeys, in: "the Jobfile", diagnostics: &d)
@@ -103,7 +107,7 @@ public struct JobfileLoader {
         try d.throwIfErrors()
         return Jobfile(displayName: displayName, source: text, vars: rules.vars, pools: pools,
                        presets: presets, roots: rules.roots, rules: expansion.rules,
-                       instances: expansion.instances, targets: targets)
+                       instances: expansion.instances, targets: targets, globs: expansion.globs)
     }
 
     func yamlDiagnostic(_ e: YamlError) -> Diagnostic {

@@ -17,6 +17,8 @@ struct RuleExpansion {
     var inputs: ExpansionInputs
     var rules: [RuleDefinition] = []
     var instances: [RuleInstance] = []
+    /// Every glob read, with what it matched: the compiled plan stays valid while they match the same.
+    var globs: [GlobRecord] = []
 
     static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
                                         "retries", "timeout", "description"]
@@ -54,7 +56,8 @@ struct RuleExpansion {
             let fields = Dictionary(body.map { ($0.key, ($0.keyNode, $0.value)) }, uniquingKeysWith: { a, _ in a })
             // Judged before the recipe, so that its errors are reported alongside.
             let bindings = Foreach.bindings(fields["foreach"]?.1, tree: tree, vars: inputs.vars,
-                                            rootDirectory: inputs.rootDirectory, paths: paths, diagnostics: &d)
+                                            rootDirectory: inputs.rootDirectory, paths: paths, globs: &globs,
+                                            diagnostics: &d)
             let recipes = body.filter { RecipeRegistry.allNames.contains($0.key) }
             if recipes.isEmpty {
                 d.error("rule '\(p.key)' has no recipe (give it 'run' or one of: \(RecipeRegistry.allNames.subtracting(["run"]).sorted().joined(separator: ", ")))", at: ruleLocation)
@@ -173,13 +176,14 @@ struct RuleExpansion {
                                       ruleOutputs: ruleOutputs)
         // inputs: vars, keys and ${rules.X}
         var inputList: [String] = []
+        var inputSet: Set<String> = []
         var named: [String: String] = [:]
         func addInput(_ text: String, _ loc: SourceLocation, name: String?) {
             switch paths.canonical(text) {
             case .failure(let e): d.error("input: \(e)", at: loc)
             case .success(let path):
                 if let name { named[name] = path }
-                if !inputList.contains(path) { inputList.append(path) }
+                if inputSet.insert(path).inserted { inputList.append(path) }
                 if pathLocations[path] == nil { pathLocations[path] = loc }
             }
         }

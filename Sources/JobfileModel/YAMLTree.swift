@@ -102,3 +102,34 @@ func flowNestingDepthExceeds(_ text: String, limit: Int) -> SourceLocation? {
     }
     return nil
 }
+
+/// The size the document would have with every alias (`*name`) written out, counted in scalar
+/// bytes and nodes; nil while it stays within `limit`, else the place where it went over.
+/// Aliases share their anchor's node (and its place), so sizes are memoized by place and a
+/// "billion laughs" document is measured in time proportional to its text, not its expansion.
+func aliasExpansionExceeds(_ root: Node, limit: Int, tree: YAMLTree) -> SourceLocation? {
+    struct Place: Hashable { var line: Int; var column: Int }
+    var memo: [Place: Int] = [:]
+    var over: SourceLocation?
+    func size(_ node: Node) -> Int {
+        if over != nil { return limit + 1 }
+        switch node {
+        case .scalar(let s): return s.string.utf8.count + 1
+        case .alias: return 1
+        case .mapping, .sequence:
+            let place = Place(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
+            if let known = memo[place] { return known }
+            var total = 1
+            if case .mapping(let m) = node {
+                for (k, v) in m { total = total &+ size(k) &+ size(v); if total > limit { break } }
+            } else if case .sequence(let s) = node {
+                for v in s { total = total &+ size(v); if total > limit { break } }
+            }
+            if total > limit && over == nil { over = tree.location(node) }
+            memo[place] = total
+            return total
+        }
+    }
+    _ = size(root)
+    return over
+}
