@@ -53,17 +53,19 @@ struct BuildCommand: AsyncParsableCommand {
     }
 }
 
-/// Splits build arguments into targets and `NAME=VALUE` overrides. A word with `=` whose left
-/// side is not a valid name is malformed (an output path holding `=` is still a target when
-/// the Jobfile has it; that is checked when targets are resolved).
+/// Splits arguments into targets and `NAME=VALUE` overrides. A word with a `/` or a `[` is a
+/// target (an output path, an instance name); another word with `=` is an override, malformed
+/// when its left side is not a valid name.
 func splitArguments(_ words: [String]) throws -> ([String], [VarOverride]) {
     var targets: [String] = []
     var overrides: [VarOverride] = []
     var errors = DiagnosticBag()
     for w in words {
-        if let o = VarOverride.parse(w) {
+        if w.contains("/") || w.contains("[") {
+            targets.append(w)   // an output path or an instance name (`rule[key=value]`)
+        } else if let o = VarOverride.parse(w) {
             overrides.append(o)
-        } else if w.contains("="), !w.contains("/") {
+        } else if w.contains("=") {
             errors.error("malformed 'NAME=VALUE' argument '\(w)' (NAME is letters, digits, '_' and '-')", at: nil)
         } else {
             targets.append(w)

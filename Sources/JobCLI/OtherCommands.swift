@@ -10,10 +10,11 @@ struct CleanCommand: AsyncParsableCommand {
         commandName: "clean", abstract: "Remove outputs (the cache stays, so the next build restores them).")
 
     @OptionGroup var project: ProjectOptions
-    @Argument(help: "Targets to clean (default: as for build).") var targets: [String] = []
+    @Argument(help: "Targets to clean (default: as for build), and NAME=VALUE var overrides.") var arguments: [String] = []
 
     func run() async throws {
-        let p = try Project.open(project, overrides: [])
+        let (targets, overrides) = try splitArguments(arguments)
+        let p = try Project.open(project, overrides: overrides)
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
         let instances = targets.isEmpty && p.graph.jobfile.targets["default"] == nil
             ? p.graph.order : p.graph.closure(of: roots)
@@ -48,10 +49,11 @@ struct GraphCommand: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
     @Option(help: "dot or json.") var format: Format = .dot
-    @Argument(help: "Targets (default: as for build).") var targets: [String] = []
+    @Argument(help: "Targets (default: as for build), and NAME=VALUE var overrides.") var arguments: [String] = []
 
     func run() async throws {
-        let p = try Project.open(project, overrides: [])
+        let (targets, overrides) = try splitArguments(arguments)
+        let p = try Project.open(project, overrides: overrides)
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
         let instances = p.graph.closure(of: roots)
         writeOutput(format == .dot ? GraphFormatter.dot(p.graph, instances: instances)
@@ -64,11 +66,13 @@ struct ExplainCommand: AsyncParsableCommand {
         commandName: "explain", abstract: "Say why TARGET would (or would not) be rebuilt now.")
 
     @OptionGroup var project: ProjectOptions
-    @Argument(help: "A target, rule or output path.") var target: String
+    @Argument(help: "A target, rule or output path, and NAME=VALUE var overrides.") var arguments: [String]
 
     func run() async throws {
-        let p = try Project.open(project, overrides: [])
-        let roots = try p.withSource { try p.graph.resolveTargets([target]) }
+        let (targets, overrides) = try splitArguments(arguments)
+        guard !targets.isEmpty else { throw UsageError("explain needs a target") }
+        let p = try Project.open(project, overrides: overrides)
+        let roots = try p.withSource { try p.graph.resolveTargets(targets) }
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache,
                               options: BuildOptions(jobs: 1, keepGoing: true, dryRun: true),
                               runner: SystemProcessRunner(), observer: ExplainReporter())

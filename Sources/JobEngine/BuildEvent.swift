@@ -10,6 +10,10 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     case inputWillChange(String)
     case recipeChanged
     case upToDate
+    /// Not run: the instance named failed (or was not run) and this one needs its output.
+    case dependencyFailed(String)
+    /// Not run: the build stopped (a failure without -k, or an interrupt).
+    case buildStopped
 
     public var description: String {
         switch self {
@@ -20,6 +24,8 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .inputWillChange(let p): return "input will be rebuilt: \(p)"
         case .recipeChanged: return "recipe changed"
         case .upToDate: return "up to date"
+        case .dependencyFailed(let name): return "needs '\(name)', which did not build"
+        case .buildStopped: return "the build stopped before it"
         }
     }
 }
@@ -49,6 +55,7 @@ public struct BuildSummary: Sendable {
     public var built = 0, skipped = 0, restored = 0, failed = 0, blocked = 0
     public var durationSeconds = 0.0
     public var interrupted = false
+    public var dryRun = false
     public init() {}
 }
 
@@ -58,4 +65,6 @@ public protocol BuildObserver: AnyObject {
     func instanceStarted(_ name: String, description: String?, completed: Int, total: Int)
     func instanceFinished(_ report: InstanceReport, completed: Int, total: Int)
     func buildFinished(_ summary: BuildSummary)
+    /// Something the user should know that does not stop the build.
+    func warning(_ message: String)
 }

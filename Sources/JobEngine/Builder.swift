@@ -44,7 +44,12 @@ public final class Builder: @unchecked Sendable {
 
         var run = SchedulerState(graph: graph, closure: closure, state: state)
         var summary = BuildSummary()
+        summary.dryRun = options.dryRun
         observer.buildStarted(total: closure.count, dryRun: options.dryRun)
+        // A source file that job once made for a rule that no longer makes it: probably stale.
+        for path in sources.status.keys.sorted() where state.produced[path] != nil {
+            observer.warning("'\(path)' is used as a source file, but job made it for a rule that no longer does; delete it if it is stale")
+        }
 
         func finish(_ report: InstanceReport) {
             run.completed += 1
@@ -76,9 +81,14 @@ public final class Builder: @unchecked Sendable {
                 }
                 // Judge everything whose dependencies are settled: cheap, in this task.
                 while let i = run.ready.pop() {
-                    if run.stopping || run.hasFailedDependency(i) {
+                    if let d = run.failedDependency(i) {
                         run.settle(i, outputs: nil, failed: true)
-                        finish(report(i, .blocked, .upToDate))
+                        finish(report(i, .blocked, .dependencyFailed(graph.instances[d].name)))
+                        continue
+                    }
+                    if run.stopping {
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .blocked, .buildStopped))
                         continue
                     }
                     let decision: Decision
@@ -122,17 +132,17 @@ public final class Builder: @unchecked Sendable {
                         group.addTask { (i, await executor.execute(job)) }
                     }
                 } else {
+                    run.releaseAllPoolWaiters()
                     while let i = run.runnable.pop() {
                         run.settle(i, outputs: nil, failed: true)
-                        finish(report(i, .blocked, pending[i]!.reason))
-                    }
-                    run.releaseAllPoolWaiters()
-                    while let i = run.ready.pop() {
-                        run.settle(i, outputs: nil, failed: true)
-                        finish(report(i, .blocked, .upToDate))
+                        finish(report(i, .blocked, .buildStopped))
                     }
                 }
-                if running == 0 && run.ready.isEmpty && run.runnable.isEmpty { break }
+                if running == 0 {
+                    // Settling may have made more instances ready (to judge, or to report blocked).
+                    if run.ready.isEmpty && run.runnable.isEmpty { break }
+                    continue
+                }
                 guard let (i, result) = await group.next() else { break }
                 running -= 1
                 run.release(pool: graph.instances[i].pool)
@@ -144,10 +154,10 @@ public final class Builder: @unchecked Sendable {
                     run.stopping = true
                     summary.interrupted = true
                     run.settle(i, outputs: nil, failed: true)
-                    finish(report(i, .blocked, decision.reason))
-                case .failed(let message, let tail):
+                    finish(report(i, .blocked, .buildStopped))
+                case .failed(let message, let tail, let duration):
                     run.settle(i, outputs: nil, failed: true)
-                    finish(report(i, .failed, decision.reason, failure: message, log: tail ? log : nil))
+                    finish(report(i, .failed, decision.reason, duration: duration, failure: message, log: tail ? log : nil))
                     if !options.keepGoing { run.stopping = true }
                 case .prepared(let temporaries, let newDigests, let duration):
                     let restored: Bool
@@ -190,7 +200,9 @@ public final class Builder: @unchecked Sendable {
         try state.recordRule(instance: inst.name, RuleRecord(key: decision.key, outputs: outputs, durationSeconds: duration,
                                                               recipeDigest: decision.material.recipeDigest, inputs: inputs))
         for (tmp, out) in zip(temporaries, inst.outputs) { try FileOperations.rename(tmp, to: out) }
-        for o in outputs { fileDigests.set(o.path, digest: o.digest, status: FileStatus.of(o.path)) }
+        // Trusted without the racy-timestamp guard: the command has exited, so nothing writes
+        // these files any more, and the rename just changed their ctime anyway.
+        for o in outputs { fileDigests.set(o.path, digest: o.digest, status: FileStatus.of(o.path), trusted: true) }
         return outputs
     }
 }

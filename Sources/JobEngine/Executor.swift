@@ -23,7 +23,7 @@ struct ExecutionJob: Sendable {
 
 enum ExecutionResult: Sendable {
     case prepared(temporaries: [String], digests: [ContentDigest], durationSeconds: Double)
-    case failed(message: String, tailOfLog: Bool)
+    case failed(message: String, tailOfLog: Bool, durationSeconds: Double)
     case interrupted
 }
 
@@ -41,7 +41,7 @@ struct Executor: Sendable {
                 try FileOperations.removeFile(tmp)   // left by a crash
             }
         } catch {
-            return .failed(message: "\(error)", tailOfLog: false)
+            return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
         }
         switch job.work {
         case .restore(let records):
@@ -49,14 +49,14 @@ struct Executor: Sendable {
                 for (record, tmp) in zip(records, temporaries) { try store.materialize(record.digest, to: tmp) }
             } catch {
                 cleanUp()
-                return .failed(message: "cannot restore from the cache: \(error)", tailOfLog: false)
+                return .failed(message: "cannot restore from the cache: \(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
             }
             return .prepared(temporaries: temporaries, digests: records.map(\.digest),
                              durationSeconds: monotonicSeconds() - start)
         case .run(let commands):
             let log = open(job.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             if log < 0 {
-                return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false)
+                return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
             }
             defer { close(log) }
             for command in commands {
@@ -66,7 +66,7 @@ struct Executor: Sendable {
                     if Task.isCancelled { cleanUp(); return .interrupted }
                     if !outcome.isSuccess {
                         cleanUp()
-                        return .failed(message: "\(outcome)", tailOfLog: true)
+                        return .failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start)
                     }
                 } catch is CancellationError {
                     cleanUp()
@@ -74,14 +74,14 @@ struct Executor: Sendable {
                 } catch {
                     cleanUp()
                     if Task.isCancelled { return .interrupted }
-                    return .failed(message: "\(error)", tailOfLog: false)
+                    return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
                 }
             }
             var digests: [ContentDigest] = []
             for (out, tmp) in zip(job.outputs, temporaries) {
                 guard let st = FileStatus.of(tmp), st.isRegularFile else {
                     cleanUp()
-                    return .failed(message: "the command succeeded but did not write the output '\(out)'", tailOfLog: true)
+                    return .failed(message: "the command succeeded but did not write the output '\(out)'", tailOfLog: true, durationSeconds: monotonicSeconds() - start)
                 }
                 do {
                     let d = try hashFile(atPath: tmp)
@@ -89,7 +89,7 @@ struct Executor: Sendable {
                     digests.append(d)
                 } catch {
                     cleanUp()
-                    return .failed(message: "\(error)", tailOfLog: false)
+                    return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
                 }
             }
             return .prepared(temporaries: temporaries, digests: digests, durationSeconds: monotonicSeconds() - start)

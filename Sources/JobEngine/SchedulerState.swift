@@ -39,7 +39,8 @@ struct SchedulerState {
         }
     }
 
-    func hasFailedDependency(_ i: Int) -> Bool { graph.dependencies[i].contains { failed[$0] } }
+    /// The first dependency of `i` that failed or was not run.
+    func failedDependency(_ i: Int) -> Int? { graph.dependencies[i].first { failed[$0] } }
 
     mutating func settle(_ i: Int, outputs: [OutputRecord]?, failed didFail: Bool) {
         settledOutputs[i] = outputs.map { Dictionary($0.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a }) }

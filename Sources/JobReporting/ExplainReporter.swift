@@ -14,9 +14,10 @@ public final class ExplainReporter: BuildObserver {
         case .restored: out.write("\(r.name): would be restored from the cache (\(r.reason))\n")
         case .built: out.write("\(r.name): would run (\(r.reason))\n")
         case .failed: out.write("\(r.name): cannot tell: \(r.failure ?? "error")\n")
-        case .blocked: out.write("\(r.name): not reached\n")
+        case .blocked: out.write("\(r.name): not reached (\(r.reason))\n")
         }
     }
 
     public func buildFinished(_ summary: BuildSummary) {}
+    public func warning(_ message: String) { OutputStream.standardError.write("job: warning: \(message)\n") }
 }

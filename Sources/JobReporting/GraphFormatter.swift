@@ -1,3 +1,4 @@
+import JobBasics
 import JobGraph
 import JobfileModel
 
@@ -7,7 +8,8 @@ public enum GraphFormatter {
         var s = "digraph job {\n  rankdir=LR;\n  node [shape=box];\n"
         for i in instances {
             let inst = graph.instances[i]
-            s += "  \(JSONText.string(inst.name)) [label=\(JSONText.string(inst.name + "\\n" + inst.outputs.joined(separator: "\\n")))];\n"
+            let label = ([inst.name] + inst.outputs).map(dotEscaped).joined(separator: "\\n")
+            s += "  \(JSONText.string(inst.name)) [label=\"\(label)\"];\n"
         }
         for i in instances {
             for d in graph.dependencies[i] {
@@ -15,6 +17,11 @@ public enum GraphFormatter {
             }
         }
         return s + "}\n"
+    }
+
+    /// Text inside a dot string: quotes and backslashes escaped, so `\n` can join lines.
+    static func dotEscaped(_ s: String) -> String {
+        s.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("\n", with: " ")
     }
 
     public static func json(_ graph: BuildGraph, instances: [Int]) -> String {

@@ -21,6 +21,11 @@ public final class HumanReporter: BuildObserver {
 
     public func buildStarted(total: Int, dryRun: Bool) { self.dryRun = dryRun }
 
+    public func warning(_ message: String) {
+        clearStatus()
+        err.write("job: warning: \(message)\n")
+    }
+
     public func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {
         guard statusLine else { return }
         out.write("\r\u{1B}[K[\(completed)/\(total)] \(description ?? name)")
@@ -36,7 +41,7 @@ public final class HumanReporter: BuildObserver {
             switch r.status {
             case .built:
                 out.write("would run \(r.name): \(r.reason)\n")
-                for c in r.commands { out.write("  \(c)\n") }
+                for c in r.commands { out.write("  " + c.replacingAll("\n", with: "\n  ") + "\n") }
             case .restored: out.write("would restore \(r.name) from the cache: \(r.reason)\n")
             case .skipped: if verbose { out.write("up to date: \(r.name)\n") }
             case .failed, .blocked: break

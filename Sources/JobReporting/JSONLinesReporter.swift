@@ -4,9 +4,17 @@ import JobEngine
 /// a `rule` event for every instance in the requested graph, then a `summary`.
 public final class JSONLinesReporter: BuildObserver {
     let out: OutputStream
-    public init(out: OutputStream = .standardOutput) { self.out = out }
+    public init(out: OutputStream = .standardOutput, err: OutputStream = .standardError) {
+        self.out = out
+        self.err = err
+    }
 
-    public func buildStarted(total: Int, dryRun: Bool) {}
+    var dryRun = false
+    let err: OutputStream
+
+    public func buildStarted(total: Int, dryRun: Bool) { self.dryRun = dryRun }
+
+    public func warning(_ message: String) { err.write("job: warning: \(message)\n") }
     public func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {}
 
     public func instanceFinished(_ r: InstanceReport, completed: Int, total: Int) {
@@ -19,6 +27,7 @@ public final class JSONLinesReporter: BuildObserver {
             ("duration_s", JSONText.seconds(r.durationSeconds)),
         ]
         if r.status != .skipped { pairs.append(("reason", JSONText.string(r.reason.description))) }
+        if dryRun { pairs.append(("dry_run", "true")) }
         if let f = r.failure { pairs.append(("error", JSONText.string(f))) }
         if let l = r.logPath { pairs.append(("log", JSONText.string(l))) }
         out.write(JSONText.object(pairs) + "\n")
@@ -33,6 +42,7 @@ public final class JSONLinesReporter: BuildObserver {
         ]
         pairs.append(("blocked", String(s.blocked)))
         if s.interrupted { pairs.append(("interrupted", "true")) }
+        if s.dryRun { pairs.append(("dry_run", "true")) }
         out.write(JSONText.object(pairs) + "\n")
     }
 }

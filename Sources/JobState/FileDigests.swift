@@ -36,9 +36,15 @@ public final class FileDigests: @unchecked Sendable {
     }
 
     /// Records what `job` just wrote at `path`, so that it is not hashed again.
-    public func set(_ path: String, digest: ContentDigest, status: FileStatus?) {
+    /// `trusted`: no process writes the file any more, so a recent timestamp is no risk.
+    public func set(_ path: String, digest: ContentDigest, status: FileStatus?, trusted: Bool = false) {
         known[path] = digest
-        if let status { remember(path, status: status, digest: digest) } else { state.forgetFile(path) }
+        guard let status else { state.forgetFile(path); return }
+        if trusted {
+            state.rememberFile(path, FileRecord(status: status, digest: digest))
+        } else {
+            remember(path, status: status, digest: digest)
+        }
     }
 
     private func remember(_ path: String, status: FileStatus, digest: ContentDigest) {

@@ -146,3 +146,43 @@ import Testing
         #expect(verbose.stdout.contains("up to date both"))
     }
 }
+
+extension CommandLineScenarios {
+    @Test func instanceNamesAreTargetsAndOtherCommandsTakeOverrides() throws {
+        let p = try JobProject(jobfile: Self.jobfile)
+        let r = try p.build(["greet[who=bob]"])
+        #expect(r.instances("built") == ["greet[who=bob]"])
+        let cleaned = try p.job(["clean", "word=other"])
+        #expect(cleaned.status == 0)
+        #expect(!p.exists("out/bob.txt"))
+        let dry = try p.build(["-n", "word=other"])
+        #expect(dry.summary?["dry_run"] as? Bool == true)
+        #expect(dry.ruleEvents.allSatisfy { $0["dry_run"] as? Bool == true })
+    }
+
+    @Test func blockedInstancesSayWhy() throws {
+        let p = try JobProject(jobfile: """
+            version: 1
+            rules:
+              bad:
+                output: bad.txt
+                run: sleep 0.1; exit 1
+              child:
+                inputs: [bad.txt]
+                output: child.txt
+                run: cp ${in} ${out}
+            """)
+        let r = try p.build()
+        let child = r.ruleEvents.first { $0["instance"] as? String == "child" }
+        #expect(child?["status"] as? String == "blocked")
+        #expect(child?["reason"] as? String == "needs 'bad', which did not build")
+        let bad = r.ruleEvents.first { $0["instance"] as? String == "bad" }
+        #expect((bad?["duration_s"] as? Double ?? 0) >= 0.1)
+    }
+
+    @Test func dotLabelsBreakLines() throws {
+        let p = try JobProject(jobfile: Self.jobfile)
+        let dot = try p.job(["graph"])
+        #expect(dot.stdout.contains("[label=\"greet[who=ann]\\nout/ann.txt\"]"))
+    }
+}

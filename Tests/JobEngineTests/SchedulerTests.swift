@@ -41,6 +41,7 @@ final class CollectingObserver: BuildObserver {
     func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {}
     func instanceFinished(_ report: InstanceReport, completed: Int, total: Int) { reports.append(report) }
     func buildFinished(_ summary: BuildSummary) {}
+    func warning(_ message: String) {}
     func status(_ name: String) -> InstanceStatus? { reports.first { $0.name == name }?.status }
 }
 
@@ -108,7 +109,9 @@ func rule(_ name: String, inputs: [String] = [], pool: String? = nil) -> String 
         let g = try w.graph("version: 1\nrules:\n" + rule("b") + rule("a1") + rule("a2", inputs: ["a1"]) + rule("a3", inputs: ["a2"]))
         let runner = RecordingRunner()
         _ = try await w.build(g, runner: runner, options: BuildOptions(jobs: 1))
-        #expect(runner.record.withLock { $0.started } == ["a1", "a2", "a3", "b"])
+        // a1 (path 3) beats b (path 1), then a2 (2) beats b; a3 and b tie at 1 and the one
+        // written first in the Jobfile (b) goes first.
+        #expect(runner.record.withLock { $0.started } == ["a1", "a2", "b", "a3"])
     }
 
     @Test func recordedDurationsDecideThePriority() async throws {
