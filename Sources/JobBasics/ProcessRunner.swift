@@ -45,10 +45,17 @@ public struct ProcessLaunchError: Error, Sendable, CustomStringConvertible {
 
 /// Runs processes. Injected so that the engine's tests can control it; the real one below.
 public protocol ProcessRunner: Sendable {
-    /// Runs `spec` with stdout and stderr appended to `logDescriptor`, and waits for it.
-    /// Cancelling the calling task ends the process's whole group: SIGTERM, then SIGKILL
-    /// after `grace`.
-    func run(_ spec: ProcessSpec, logDescriptor: Int32) async throws -> ProcessOutcome
+    /// Runs `spec` with its stdout and stderr written to the given descriptors, and waits for
+    /// it. Cancelling the calling task ends the process's whole group: SIGTERM, then SIGKILL
+    /// after a grace period.
+    func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome
+}
+
+extension ProcessRunner {
+    /// Runs `spec` with stdout and stderr both written to `logDescriptor`.
+    public func run(_ spec: ProcessSpec, logDescriptor: Int32) async throws -> ProcessOutcome {
+        try await run(spec, output: logDescriptor, error: logDescriptor)
+    }
 }
 
 /// The real runner, over swift-subprocess. Each process leads its own process group, so that a
@@ -58,7 +65,7 @@ public struct SystemProcessRunner: ProcessRunner {
 
     public init(grace: Duration = .seconds(2)) { self.grace = grace }
 
-    public func run(_ spec: ProcessSpec, logDescriptor: Int32) async throws -> ProcessOutcome {
+    public func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome {
         guard let program = spec.argv.first else {
             throw ProcessLaunchError(command: "", reason: "empty command")
         }
@@ -79,8 +86,8 @@ public struct SystemProcessRunner: ProcessRunner {
                 workingDirectory: spec.workingDirectory.map { FilePath($0) },
                 platformOptions: options,
                 input: .none,
-                output: .fileDescriptor(FileDescriptor(rawValue: logDescriptor), closeAfterSpawningProcess: false),
-                error: .fileDescriptor(FileDescriptor(rawValue: logDescriptor), closeAfterSpawningProcess: false))
+                output: .fileDescriptor(FileDescriptor(rawValue: output), closeAfterSpawningProcess: false),
+                error: .fileDescriptor(FileDescriptor(rawValue: error), closeAfterSpawningProcess: false))
             switch result.terminationStatus {
             case .exited(let code): return .exited(code)
             case .signaled(let signal): return .signaled(signal)

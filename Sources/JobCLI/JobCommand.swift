@@ -1,5 +1,6 @@
 import ArgumentParser
 import JobBasics
+import JobEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,6 +36,9 @@ public enum JobCommandLine {
         } catch let e as UsageError {
             for d in e.diagnostics { writeError(DiagnosticRenderer().render(d) + "\n") }
             exit(2)
+        } catch let e as MissingTools {
+            writeError("job: \(e)\n")
+            exit(1)
         } catch let e as ExitCode {
             exit(e.rawValue)
         } catch {

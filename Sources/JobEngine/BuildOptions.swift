@@ -24,6 +24,13 @@ public struct CacheDirectory: Sendable {
     public var store: String { path + "/store" }
     public var logs: String { path + "/logs" }
 
+    /// Intermediate files of running recipes (removed after each rule).
+    public var scratch: String { path + "/tmp" }
+
+    public func scratchPath(for instance: String) -> String {
+        scratch + "/" + FileOperations.baseName(logPath(for: instance)).dropLast(4)
+    }
+
     public func logPath(for instance: String) -> String {
         var safe = ""
         for c in instance.unicodeScalars {

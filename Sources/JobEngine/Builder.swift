@@ -39,8 +39,12 @@ public final class Builder: @unchecked Sendable {
         let digests = FileDigests(state: state)
         let tools = await ToolIdentities.probe(closure.flatMap { graph.instances[$0].invocation.tools }, runner: runner,
                                                scratch: cache.path)
-        let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources, tools: tools)
-        let executor = Executor(runner: runner, store: store)
+        let missing = tools.filter { $0.value == nil }.map(\.key).sorted()
+        if !missing.isEmpty { throw MissingTools(tools: missing) }
+        let probes = MediaProbes(runner: runner, scratch: cache.scratch)
+        let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources,
+                                  tools: tools.compactMapValues { $0 })
+        let executor = Executor(runner: runner, store: store, probes: probes)
 
         var run = SchedulerState(graph: graph, closure: closure, state: state)
         var summary = BuildSummary()
@@ -63,13 +67,15 @@ public final class Builder: @unchecked Sendable {
             observer.instanceFinished(report, completed: run.completed, total: closure.count)
         }
         func report(_ i: Int, _ status: InstanceStatus, _ reason: RebuildReason, duration: Double = 0,
-                    failure: String? = nil, log: String? = nil) -> InstanceReport {
+                    failure: String? = nil, log: String? = nil, commands: [String]? = nil) -> InstanceReport {
             let inst = graph.instances[i]
             return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
                                   reason: reason, durationSeconds: duration,
-                                  commands: inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
+                                  commands: commands ?? inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
                                   failure: failure, logPath: log)
         }
+        // Outputs that a dry run would rebuild: programs that read them cannot be probed yet.
+        var pendingOutputs = Set<String>()
 
         var pending: [Int: Decision] = [:]
         await withTaskGroup(of: (Int, ExecutionResult).self) { group in
@@ -108,8 +114,21 @@ public final class Builder: @unchecked Sendable {
                         run.settle(i, outputs: outputs, failed: false)
                         finish(report(i, .restored, decision.reason))
                     case .run where options.dryRun:
+                        let inst = graph.instances[i]
+                        var commands: [String]?
+                        if let program = inst.invocation.program {
+                            let recorder = RecordingContext(outputs: inst.outputs, scratchDirectory: cache.scratchPath(for: inst.name),
+                                                            probes: probes, pending: pendingOutputs)
+                            do {
+                                try await program.run(recorder)
+                                commands = recorder.commands
+                            } catch {
+                                commands = recorder.commands + ["(\(error))"]
+                            }
+                        }
+                        pendingOutputs.formUnion(inst.outputs)
                         run.settle(i, outputs: nil, failed: false)
-                        finish(report(i, .built, decision.reason))
+                        finish(report(i, .built, decision.reason, commands: commands))
                     case .restore, .run:
                         pending[i] = decision
                         run.runnable.push(i, priority: run.priority[i])
@@ -121,11 +140,13 @@ public final class Builder: @unchecked Sendable {
                         let inst = graph.instances[i]
                         let work: ExecutionJob.Work
                         if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
+                        else if let program = inst.invocation.program { work = .program(program) }
                         else { work = .run(inst.invocation.commands) }
                         let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
                                                environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
                                                                        uniquingKeysWith: { _, b in b }),
-                                               logPath: cache.logPath(for: inst.name))
+                                               logPath: cache.logPath(for: inst.name),
+                                               scratchDirectory: cache.scratchPath(for: inst.name))
                         running += 1
                         observer.instanceStarted(inst.name, description: inst.description,
                                                  completed: run.completed, total: closure.count)

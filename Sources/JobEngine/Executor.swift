@@ -1,3 +1,4 @@
+import Foundation
 import JobBasics
 import JobRecipes
 import JobState
@@ -11,6 +12,7 @@ import Glibc
 struct ExecutionJob: Sendable {
     enum Work: Sendable {
         case run([Command])
+        case program(any RecipeProgram)
         case restore([OutputRecord])
     }
     var index: Int
@@ -19,6 +21,8 @@ struct ExecutionJob: Sendable {
     var work: Work
     var environment: [String: String]
     var logPath: String
+    /// A private directory for a program's intermediate files, removed afterwards.
+    var scratchDirectory: String
 }
 
 enum ExecutionResult: Sendable {
@@ -30,6 +34,7 @@ enum ExecutionResult: Sendable {
 struct Executor: Sendable {
     let runner: any ProcessRunner
     let store: any ContentStore
+    let probes: MediaProbes
 
     func execute(_ job: ExecutionJob) async -> ExecutionResult {
         let start = monotonicSeconds()
@@ -53,6 +58,30 @@ struct Executor: Sendable {
             }
             return .prepared(temporaries: temporaries, digests: records.map(\.digest),
                              durationSeconds: monotonicSeconds() - start)
+        case .program(let program):
+            let log = open(job.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if log < 0 {
+                return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false,
+                               durationSeconds: 0)
+            }
+            defer {
+                close(log)
+                try? FileManager.default.removeItem(atPath: job.scratchDirectory)
+            }
+            let context = ExecutionContext(runner: runner, log: log, outputs: temporaries,
+                                           scratchDirectory: job.scratchDirectory, environment: job.environment,
+                                           probes: probes)
+            do {
+                try FileOperations.createDirectories(job.scratchDirectory)
+                try await program.run(context)
+                if Task.isCancelled { cleanUp(); return .interrupted }
+            } catch {
+                cleanUp()
+                if error is CancellationError || Task.isCancelled { return .interrupted }
+                let tail = error is RecipeStepFailed
+                return .failed(message: "\(error)", tailOfLog: tail, durationSeconds: monotonicSeconds() - start)
+            }
+            return finishRun(job, temporaries: temporaries, start: start, cleanUp: cleanUp)
         case .run(let commands):
             let log = open(job.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             if log < 0 {
@@ -77,6 +106,13 @@ struct Executor: Sendable {
                     return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
                 }
             }
+            return finishRun(job, temporaries: temporaries, start: start, cleanUp: cleanUp)
+        }
+    }
+
+    /// After the commands succeeded: every declared output must exist; hash each and keep it
+    /// in the store.
+    func finishRun(_ job: ExecutionJob, temporaries: [String], start: Double, cleanUp: () -> Void) -> ExecutionResult {
             var digests: [ContentDigest] = []
             for (out, tmp) in zip(job.outputs, temporaries) {
                 guard let st = FileStatus.of(tmp), st.isRegularFile else {
@@ -93,7 +129,6 @@ struct Executor: Sendable {
                 }
             }
             return .prepared(temporaries: temporaries, digests: digests, durationSeconds: monotonicSeconds() - start)
-        }
     }
 }
 

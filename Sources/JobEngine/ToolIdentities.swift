@@ -6,8 +6,9 @@ import Glibc
 /// The identity of each tool a built-in recipe runs (the first line of `ffmpeg -version`),
 /// probed once per build: a new FFmpeg makes every FFmpeg step stale, nothing else does.
 enum ToolIdentities {
-    static func probe(_ tools: [String], runner: any ProcessRunner, scratch: String) async -> [String: String] {
-        var result: [String: String] = [:]
+    /// Each tool's identity, or nil for a tool that cannot be run.
+    static func probe(_ tools: [String], runner: any ProcessRunner, scratch: String) async -> [String: String?] {
+        var result: [String: String?] = [:]
         for tool in Set(tools).sorted() {
             let path = scratch + "/.probe-\(getpid())-" + tool
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -18,7 +19,7 @@ enum ToolIdentities {
             let text = (try? FileOperations.readFile(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             try? FileOperations.removeFile(path)
             let firstLine = text.split(separator: "\n").first.map(String.init) ?? ""
-            result[tool] = outcome?.isSuccess == true ? firstLine : "\(tool): unavailable"
+            result[tool] = outcome?.isSuccess == true ? firstLine : nil
         }
         return result
     }

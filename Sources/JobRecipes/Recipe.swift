@@ -39,22 +39,55 @@ public indirect enum ParameterValue: Sendable, Hashable {
 public struct RecipeInvocation: Sendable, Hashable {
     /// `run`, `trim`, `tts`...: part of the key, so two recipes never share an action.
     public var kind: String
-    /// Processes run one after another; the rule fails at the first that fails.
+    /// Processes run one after another (for `run`); the rule fails at the first that fails.
     public var commands: [Command]
+    /// What a built-in recipe runs instead of fixed commands (see `RecipeProgram`).
+    public var program: (any RecipeProgram)?
+    /// The parameters the invocation was made from, to make it again (the compiled plan keeps
+    /// these, not the program).
+    public var source: ParameterValue?
     /// Files the recipe reads because its parameters name them: inputs of the rule.
     public var reads: [String]
     /// Tools whose identity (e.g. the first line of `ffmpeg -version`) enters the key.
     public var tools: [String]
-    /// Canonical text of resolved parameters beyond the commands (empty for `run`).
+    /// Canonical text of resolved parameters (presets expanded): part of the key.
     public var parameters: String
 
-    public init(kind: String, commands: [Command], reads: [String] = [], tools: [String] = [],
-                parameters: String = "") {
+    public init(kind: String, commands: [Command], program: (any RecipeProgram)? = nil, source: ParameterValue? = nil,
+                reads: [String] = [], tools: [String] = [], parameters: String = "") {
         self.kind = kind
         self.commands = commands
+        self.program = program
+        self.source = source
         self.reads = reads
         self.tools = tools
         self.parameters = parameters
+    }
+
+    // The program is a function of the parameters: comparing those compares it.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.kind == b.kind && a.commands == b.commands && a.reads == b.reads && a.tools == b.tools
+            && a.parameters == b.parameters
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(kind)
+        h.combine(commands)
+        h.combine(parameters)
+    }
+}
+
+/// What a recipe is asked to make: its parameters, the rule's outputs (final paths), and the
+/// presets it may name.
+public struct RecipeRequest: Sendable {
+    public var parameters: ParameterValue
+    public var outputs: [String]
+    public var presets: PresetTable
+
+    public init(parameters: ParameterValue, outputs: [String], presets: PresetTable) {
+        self.parameters = parameters
+        self.outputs = outputs
+        self.presets = presets
     }
 }
 
@@ -63,16 +96,22 @@ public struct RecipeInvocation: Sendable, Hashable {
 public protocol Recipe: Sendable {
     /// The Jobfile key that selects this recipe (`run`, `tts`, ...).
     static var name: String { get }
-    /// The invocation for one rule instance with `outputCount` outputs, or the errors found.
-    static func invocation(parameters: ParameterValue, outputCount: Int,
-                           diagnostics: inout DiagnosticBag) -> RecipeInvocation?
+    /// The invocation for one rule instance, or nil with the errors found.
+    static func invocation(_ request: RecipeRequest, diagnostics: inout DiagnosticBag) -> RecipeInvocation?
 }
 
 public enum RecipeRegistry {
     /// Recipes this version runs.
-    public static let available: [String: any Recipe.Type] = [RunRecipe.name: RunRecipe.self]
+    public static let available: [String: any Recipe.Type] = [
+        RunRecipe.name: RunRecipe.self,
+        EncodeRecipe.name: EncodeRecipe.self,
+        TrimRecipe.name: TrimRecipe.self,
+    ]
     /// Built-in recipes of the contract that a later version adds: named so that a Jobfile
     /// using one gets a clear error instead of "unknown key".
-    public static let planned: Set<String> = ["tts", "trim", "concat", "mix", "mux", "encode"]
+    public static let planned: Set<String> = ["tts", "concat", "mix", "mux", "still", "subtitles", "overlay"]
     public static var allNames: Set<String> { Set(available.keys).union(planned) }
+
+    /// What to install for a tool a recipe runs (Debian package names).
+    public static let packages: [String: String] = ["ffmpeg": "ffmpeg", "ffprobe": "ffmpeg", "espeak-ng": "espeak-ng"]
 }

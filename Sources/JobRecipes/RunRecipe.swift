@@ -4,9 +4,8 @@ import JobBasics
 public enum RunRecipe: Recipe {
     public static let name = "run"
 
-    public static func invocation(parameters: ParameterValue, outputCount: Int,
-                                  diagnostics: inout DiagnosticBag) -> RecipeInvocation? {
-        switch parameters {
+    public static func invocation(_ request: RecipeRequest, diagnostics: inout DiagnosticBag) -> RecipeInvocation? {
+        switch request.parameters {
         case .scalar(let template, let location):
             if template.parts.isEmpty || template.plainText?.trimmingSpaces().isEmpty == true {
                 diagnostics.error("'run' is empty", at: location)

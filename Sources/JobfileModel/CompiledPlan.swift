@@ -6,7 +6,7 @@ import JobRecipes
 /// for the same Jobfile bytes, overrides, root and `job` version (all in `key`), and while every
 /// glob it read still matches the same files (re-read on load: one directory scan each).
 public enum CompiledPlan {
-    static let magic = "job-plan-v1"
+    static let magic = "job-plan-v2"
 
     /// The key of a plan: everything its content depends on besides the globs.
     public static func key(displayName: String, text: String, overrides: [VarOverride], rootDirectory: String,
@@ -128,6 +128,7 @@ public enum CompiledPlan {
         w.strings(inv.reads)
         w.strings(inv.tools)
         w.string(inv.parameters)
+        if let source = inv.source { w.int(1); encode(source, &w) } else { w.int(0) }
         w.int(inst.environment.count)
         for e in inst.environment { w.string(e.name); w.string(e.value) }
         w.optionalString(inst.pool)
@@ -163,7 +164,12 @@ public enum CompiledPlan {
         guard let nInstances = r.count() else { return nil }
         var instances: [RuleInstance] = []
         instances.reserveCapacity(nInstances)
-        for _ in 0..<nInstances { guard let inst = decodeInstance(&r) else { return nil }; instances.append(inst) }
+        var d = DiagnosticBag()
+        let presetTable = PresetTable.make(presets, diagnostics: &d)
+        for _ in 0..<nInstances {
+            guard let inst = decodeInstance(&r, presets: presetTable) else { return nil }
+            instances.append(inst)
+        }
         // Indices must point inside: the engine indexes with them.
         guard rules.allSatisfy({ $0.instanceIndices.allSatisfy { $0 >= 0 && $0 < instances.count } }) else { return nil }
         guard let nTargets = r.count() else { return nil }
@@ -226,7 +232,7 @@ public enum CompiledPlan {
         }
     }
 
-    static func decodeInstance(_ r: inout BinaryReader) -> RuleInstance? {
+    static func decodeInstance(_ r: inout BinaryReader, presets: PresetTable) -> RuleInstance? {
         guard let rule = r.string(), let name = r.string(), let outputs = r.strings(), let nNames = r.count() else { return nil }
         var outputNames: [String: Int] = [:]
         for _ in 0..<nNames {
@@ -254,7 +260,20 @@ public enum CompiledPlan {
                 for case .output(let i, _) in t.parts where i < 0 || i >= outputs.count { return nil }
             }
         }
-        guard let reads = r.strings(), let tools = r.strings(), let parameters = r.string(), let nEnv = r.count() else { return nil }
+        guard let reads = r.strings(), let tools = r.strings(), let parameters = r.string(), let hasSource = r.int()
+        else { return nil }
+        var program: (any RecipeProgram)?
+        var source: ParameterValue?
+        if hasSource == 1 {
+            // A built-in recipe's program is made again from its parameters, as the loader made it.
+            guard let s = decodeParameter(&r), let recipe = RecipeRegistry.available[kind] else { return nil }
+            var d = DiagnosticBag()
+            guard let again = recipe.invocation(RecipeRequest(parameters: s, outputs: outputs, presets: presets), diagnostics: &d),
+                  again.parameters == parameters else { return nil }
+            program = again.program
+            source = s
+        }
+        guard let nEnv = r.count() else { return nil }
         var env: [EnvironmentEntry] = []
         for _ in 0..<nEnv { guard let k = r.string(), let v = r.string() else { return nil }; env.append(EnvironmentEntry(name: k, value: v)) }
         guard let pool = r.optionalString(), let retries = r.int(), let hasTimeout = r.int() else { return nil }
@@ -265,8 +284,8 @@ public enum CompiledPlan {
         pathLocations.reserveCapacity(nLocations)
         for _ in 0..<nLocations { guard let k = r.string(), let l = decodeLocation(&r) else { return nil }; pathLocations[k] = l }
         return RuleInstance(rule: rule, name: name, outputs: outputs, outputNames: outputNames, inputs: inputs,
-                            invocation: RecipeInvocation(kind: kind, commands: commands, reads: reads, tools: tools,
-                                                         parameters: parameters),
+                            invocation: RecipeInvocation(kind: kind, commands: commands, program: program, source: source,
+                                                         reads: reads, tools: tools, parameters: parameters),
                             environment: env, pool: pool, retries: retries, timeoutSeconds: timeout,
                             description: description, location: location, pathLocations: pathLocations)
     }

@@ -9,6 +9,7 @@ struct ExpansionInputs {
     var roots: [String] = []
     var vars: [String: String] = [:]
     var pools: [String: Int] = [:]
+    var presets = PresetTable()
 }
 
 /// Expands `rules:` into instances: first every instance's outputs (so that `${rules.X}` can
@@ -215,7 +216,8 @@ struct RuleExpansion {
         let isRun = p.recipe.name == RunRecipe.name
         guard let parameters = parameterValue(p.recipe.node, tree: tree, scope: scope, shell: isRun, diagnostics: &d),
               let recipe = RecipeRegistry.available[p.recipe.name],
-              let invocation = recipe.invocation(parameters: parameters, outputCount: p.outputs.count, diagnostics: &d)
+              let invocation = recipe.invocation(RecipeRequest(parameters: parameters, outputs: p.outputs,
+                                                                presets: inputs.presets), diagnostics: &d)
         else { return nil }
         for read in invocation.reads { addInput(read, tree.location(p.recipe.node), name: nil) }
 

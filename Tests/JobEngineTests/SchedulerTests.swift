@@ -20,7 +20,7 @@ final class RecordingRunner: ProcessRunner {
         self.pause = pause
     }
 
-    func run(_ spec: ProcessSpec, logDescriptor: Int32) async throws -> ProcessOutcome {
+    func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome {
         let path = spec.argv[1], name = spec.argv[2]
         record.withLock {
             $0.started.append(name)
