@@ -26,7 +26,8 @@ public struct ContentDigest: Sendable, Hashable, Comparable, CustomStringConvert
     public var description: String { hex }
 
     public init?(hex: String) {
-        guard hex.utf8.count == 32,
+        // Hex digits only: UInt64(_:radix:) would also take a sign ("+1...").
+        guard hex.utf8.count == 32, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }),
               let h = UInt64(hex.prefix(16), radix: 16),
               let l = UInt64(hex.suffix(16), radix: 16) else { return nil }
         self.init(high: h, low: l)

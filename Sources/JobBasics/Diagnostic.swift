@@ -55,8 +55,13 @@ public struct DiagnosticBag: Sendable {
     }
     public mutating func append(_ d: Diagnostic) { diagnostics.append(d) }
     public mutating func append(contentsOf ds: [Diagnostic]) { diagnostics.append(contentsOf: ds) }
+    /// Throws the errors found, each once: one mistake in a rule is found again in each of its
+    /// `foreach` instances, at the same place.
     public func throwIfErrors() throws(UsageError) {
-        if hasErrors { throw UsageError(diagnostics) }
+        if hasErrors {
+            var seen = Set<Diagnostic>()
+            throw UsageError(diagnostics.filter { seen.insert($0).inserted })
+        }
     }
 }
 

@@ -13,14 +13,14 @@ public struct SourceFiles: Sendable {
     public init(graph: BuildGraph, instances: [Int], rootDirectory: String) throws(UsageError) {
         var d = DiagnosticBag()
         let realRoot = FileOperations.realPath(rootDirectory) ?? rootDirectory
-        var checker = ContainmentChecker(realRoot: realRoot, roots: graph.jobfile.roots)
+        var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
         var reported = Set<String>()
         for i in instances {
             let inst = graph.instances[i]
             for input in inst.inputs where graph.producer[input] == nil {
                 if status[input] != nil { continue }
                 var st = stat()
-                if lstat(input, &st) != 0 {
+                if lstat(checker.onDisk(input), &st) != 0 {
                     if reported.insert(input).inserted {
                         d.error("input '\(input)' of rule '\(inst.name)' is neither a file nor the output of any rule",
                                 at: inst.pathLocations[input] ?? inst.location)
@@ -35,7 +35,7 @@ public struct SourceFiles: Sendable {
                     }
                     continue
                 }
-                guard let s = isLink ? FileStatus.of(input) : FileStatus(st) else {
+                guard let s = isLink ? FileStatus.of(checker.onDisk(input)) : FileStatus(st) else {
                     d.error("input '\(input)' of rule '\(inst.name)' is a broken symlink", at: inst.pathLocations[input] ?? inst.location)
                     continue
                 }
@@ -57,13 +57,22 @@ public struct SourceFiles: Sendable {
 /// Answers "does this path stay inside the project (or a root) once symlinks are resolved?",
 /// resolving each directory once.
 struct ContainmentChecker {
+    /// The project root as given: relative paths are read against it, not against the
+    /// working directory.
+    let rootDirectory: String
     let realRoot: String
     let roots: [String]
     var directoryVerdict: [String: Bool] = [:]
 
-    init(realRoot: String, roots: [String]) {
+    init(rootDirectory: String, realRoot: String, roots: [String]) {
+        self.rootDirectory = rootDirectory
         self.realRoot = realRoot
         self.roots = roots
+    }
+
+    /// Where a project path is on disk.
+    func onDisk(_ path: String) -> String {
+        path.hasPrefix("/") ? path : rootDirectory + "/" + path
     }
 
     func allowed(_ real: String) -> Bool {
@@ -78,7 +87,7 @@ struct ContainmentChecker {
             return directoryInside(FileOperations.parentDirectory(path))
         }
         if followFile {
-            guard let real = FileOperations.realPath(path) else { return true }
+            guard let real = FileOperations.realPath(onDisk(path)) else { return true }
             return allowed(real)
         }
         return directoryInside(FileOperations.parentDirectory(path))
@@ -89,7 +98,7 @@ struct ContainmentChecker {
         if dir == "." { return true }
         if let v = directoryVerdict[dir] { return v }
         let verdict: Bool
-        if let real = FileOperations.realPath(dir) {
+        if let real = FileOperations.realPath(onDisk(dir)) {
             verdict = allowed(real)
         } else {
             let parent = FileOperations.parentDirectory(dir)

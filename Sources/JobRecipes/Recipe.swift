@@ -106,11 +106,15 @@ public enum RecipeRegistry {
         RunRecipe.name: RunRecipe.self,
         EncodeRecipe.name: EncodeRecipe.self,
         TrimRecipe.name: TrimRecipe.self,
+        TTSRecipe.name: TTSRecipe.self,
+        StillRecipe.name: StillRecipe.self,
+        MuxRecipe.name: MuxRecipe.self,
+        ConcatRecipe.name: ConcatRecipe.self,
+        MixRecipe.name: MixRecipe.self,
+        OverlayRecipe.name: OverlayRecipe.self,
+        SubtitlesRecipe.name: SubtitlesRecipe.self,
     ]
-    /// Built-in recipes of the contract that a later version adds: named so that a Jobfile
-    /// using one gets a clear error instead of "unknown key".
-    public static let planned: Set<String> = ["tts", "concat", "mix", "mux", "still", "subtitles", "overlay"]
-    public static var allNames: Set<String> { Set(available.keys).union(planned) }
+    public static var allNames: Set<String> { Set(available.keys) }
 
     /// What to install for a tool a recipe runs (Debian package names).
     public static let packages: [String: String] = ["ffmpeg": "ffmpeg", "ffprobe": "ffmpeg", "espeak-ng": "espeak-ng"]

@@ -33,7 +33,8 @@ public struct LocalContentStore: ContentStore {
         if FileOperations.exists(blob) { return }
         let dir = FileOperations.parentDirectory(blob)
         try FileOperations.createDirectories(dir)
-        let temporary = dir + "/.incoming-\(getpid())-" + digest.hex
+        // Unique per call: rules run in parallel, and two may store the same content at once.
+        let temporary = dir + "/.incoming-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 16))-" + digest.hex
         try FileOperations.copyFile(path, to: temporary)
         try FileOperations.rename(temporary, to: blob)
     }

@@ -97,6 +97,7 @@ public struct JobfileLoader {
                 }
             }
         }
+        rules.presets = PresetTable.make(presets, diagnostics: &d)
         var expansion = RuleExpansion(inputs: rules)
         if let r = section["rules"]?.value {
             expansion.expand(r, diagnostics: &d)
@@ -118,6 +119,12 @@ public struct JobfileLoader {
             let text = context.map { "\($0.text) \(problem)" } ?? problem
             return Diagnostic("invalid YAML: \(text)",
                               at: SourceLocation(file: displayName, line: mark.line, column: mark.column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams refuses repeated keys while composing, at the first of them (its message
+            // would quote the whole file).
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return Diagnostic("\(keys) is given twice in this mapping (keys must be unique)",
+                              at: SourceLocation(file: displayName, line: context.mark.line, column: context.mark.column))
         default:
             return Diagnostic("invalid YAML: \(e)", at: SourceLocation(file: displayName, line: 1, column: 1))
         }

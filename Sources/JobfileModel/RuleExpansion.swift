@@ -69,10 +69,6 @@ struct RuleExpansion {
                 continue
             }
             let recipe = recipes[0]
-            if RecipeRegistry.available[recipe.key] == nil {
-                d.error("the '\(recipe.key)' recipe is not available in this version of job", at: tree.location(recipe.keyNode))
-                continue
-            }
             if fields["output"] != nil && fields["outputs"] != nil {
                 d.error("rule '\(p.key)' has both 'output' and 'outputs'; give one", at: tree.location(fields["outputs"]!.0))
                 continue

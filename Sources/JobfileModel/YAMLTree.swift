@@ -84,21 +84,52 @@ struct YAMLTree {
 func flowNestingDepthExceeds(_ text: String, limit: Int) -> SourceLocation? {
     var depth = 0, line = 1, column = 0
     var quote: UInt8? = nil
+    var escaped = false      // after a backslash in a double-quoted scalar
     var comment = false
-    for b in text.utf8 {
-        column += 1
-        if b == UInt8(ascii: "\n") { line += 1; column = 0; comment = false; continue }
+    var previous: UInt8 = 0  // the byte before this one on its line (0 at the start of a line)
+    var lastToken: UInt8 = 0 // the last non-blank byte outside quotes on this line (0: none yet)
+    let bytes = Array(text.utf8)
+    var i = 0
+    func isBlank(_ c: UInt8) -> Bool { c == 0 || c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") }
+    while i < bytes.count {
+        let b = bytes[i]
+        i += 1
+        if b & 0xC0 != 0x80 { column += 1 }   // columns count characters, as YAML marks do
+        if b == UInt8(ascii: "\n") {
+            line += 1; column = 0; comment = false; previous = 0; lastToken = 0
+            continue   // a quoted scalar may go on over several lines
+        }
+        defer { previous = b }
         if comment { continue }
-        if let q = quote { if b == q { quote = nil }; continue }
+        if quote == UInt8(ascii: "\"") {
+            if escaped { escaped = false }
+            else if b == UInt8(ascii: "\\") { escaped = true }
+            else if b == quote { quote = nil; lastToken = b }
+            continue
+        }
+        if quote == UInt8(ascii: "'") {
+            if b == quote {
+                if i < bytes.count && bytes[i] == quote { i += 1; column += 1 }   // '' is a quote inside
+                else { quote = nil; lastToken = b }
+            }
+            continue
+        }
         switch b {
-        case UInt8(ascii: "#"): comment = true
-        case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = b
+        case UInt8(ascii: "#") where isBlank(previous):
+            comment = true
+        case UInt8(ascii: "'"), UInt8(ascii: "\""):
+            // A quote starts a scalar only where a scalar can start: an apostrophe inside a plain
+            // scalar (`description: don't`) opens nothing.
+            let afterIndicator = [UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "?")].contains(lastToken) && isBlank(previous)
+            let atStart = [0, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ",")].contains(lastToken)
+            if afterIndicator || atStart { quote = b; escaped = false }
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             depth += 1
             if depth > limit { return SourceLocation(file: "", line: line, column: column) }
         case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
         default: break
         }
+        if !isBlank(b) { lastToken = b }
     }
     return nil
 }

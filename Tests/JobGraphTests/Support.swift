@@ -1,0 +1,78 @@
+import Foundation
+import JobBasics
+import JobfileModel
+import JobGraph
+import Testing
+
+/// A fresh project directory under the system's temporary directory. Remove it with
+/// `remove()` in a `defer` (which also keeps the object alive until the end of the test).
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/job-graph-XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let made else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    deinit { remove() }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ relative: String) -> String { path + "/" + relative }
+
+    @discardableResult
+    func write(_ relative: String, _ text: String) throws -> String {
+        let full = file(relative)
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: full))
+        return full
+    }
+
+    func makeDirectory(_ relative: String) throws {
+        try FileManager.default.createDirectory(atPath: file(relative), withIntermediateDirectories: true)
+    }
+
+    func symlink(_ relative: String, to destination: String) throws {
+        try FileManager.default.createSymbolicLink(atPath: file(relative), withDestinationPath: destination)
+    }
+}
+
+/// Loads `text` as the Jobfile of a project rooted at `root`.
+func loadJobfile(_ text: String, root: String = "/nonexistent-job-graph-root") throws -> Jobfile {
+    try JobfileLoader(displayName: "Jobfile", text: text, rootDirectory: root).load()
+}
+
+/// The graph of `text`, rooted at `root`.
+func buildGraph(_ text: String, root: String = "/nonexistent-job-graph-root") throws -> BuildGraph {
+    try BuildGraph(loadJobfile(text, root: root))
+}
+
+/// The diagnostics a throwing call reports (none when it does not throw).
+func diagnostics(_ body: () throws -> Void) -> [Diagnostic] {
+    do {
+        try body()
+        return []
+    } catch let e as UsageError {
+        return e.diagnostics
+    } catch {
+        Issue.record("unexpected error \(error)")
+        return []
+    }
+}
+
+extension BuildGraph {
+    func index(_ name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Int {
+        try #require(instances.firstIndex { $0.name == name }, "no instance \(name)", sourceLocation: sourceLocation)
+    }
+
+    /// Every instance comes after all of its dependencies in `order`.
+    var orderIsTopological: Bool {
+        var position = [Int](repeating: -1, count: instances.count)
+        for (p, i) in order.enumerated() { position[i] = p }
+        guard !position.contains(-1), order.count == instances.count else { return false }
+        return dependencies.indices.allSatisfy { i in dependencies[i].allSatisfy { position[$0] < position[i] } }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import JobBasics
+import JobState
+import Testing
+
+@Suite("LocalContentStore")
+struct ContentStoreTests {
+    @Test func insertContainsAndMaterialize() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let bytes = pseudoRandomBytes(count: 300_001, seed: 9)
+        let source = try dir.write("out/clip.mp4", bytes)
+        let digest = try hashFile(atPath: source)
+        let store = LocalContentStore(directory: dir.file("cache/store"))
+
+        #expect(!store.contains(digest))
+        try store.insert(fileAt: source, digest: digest)
+        #expect(store.contains(digest))
+        #expect(!store.contains(ContentDigest.of(string: "something else")))
+
+        // Kept under its digest: store/ab/abcdef...
+        let blob = dir.file("cache/store/" + digest.hex.prefix(2) + "/" + digest.hex)
+        #expect(try FileOperations.readFile(blob) == bytes)
+        #expect(try inode(blob) != inode(source))     // a copy, not a link to the output
+        #expect(linkCount(blob) == 1)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileOperations.parentDirectory(blob))
+        #expect(leftovers == [digest.hex])             // no temporary file left behind
+
+        // Inserting again changes nothing.
+        try store.insert(fileAt: source, digest: digest)
+        #expect(try FileOperations.readFile(blob) == bytes)
+
+        let restored = dir.file("restored.tmp")
+        try store.materialize(digest, to: restored)
+        #expect(try FileOperations.readFile(restored) == bytes)
+        #expect(try hashFile(atPath: restored) == digest)
+    }
+
+    @Test func materializedFileIsAnIndependentCopy() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let bytes = Array("frame data\n".utf8)
+        let source = try dir.write("a.txt", bytes)
+        let digest = ContentDigest.of(bytes)
+        let store = LocalContentStore(directory: dir.file("store"))
+        try store.insert(fileAt: source, digest: digest)
+        let blob = dir.file("store/" + digest.hex.prefix(2) + "/" + digest.hex)
+
+        let restored = dir.file("restored.txt")
+        try store.materialize(digest, to: restored)
+        #expect(try inode(restored) != inode(blob))
+        #expect(linkCount(restored) == 1)
+        #expect(linkCount(blob) == 1)
+
+        // Edit the restored file in place: the store keeps what it had.
+        let fd = open(restored, O_WRONLY)
+        try #require(fd >= 0)
+        let edit = Array("FRAME".utf8)
+        #expect(edit.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == 5)
+        close(fd)
+        #expect(try FileOperations.readFile(restored) == Array("FRAME data\n".utf8))
+        #expect(try FileOperations.readFile(blob) == bytes)
+        #expect(try hashFile(atPath: blob) == digest)
+
+        // And editing the original output after inserting it does not reach the store either.
+        try FileOperations.writeFile(source, Array("changed".utf8))
+        #expect(try FileOperations.readFile(blob) == bytes)
+    }
+
+    @Test func materializingAnUnknownDigestFails() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = LocalContentStore(directory: dir.file("store"))
+        #expect(throws: FileSystemError.self) {
+            try store.materialize(ContentDigest.of(string: "never stored"), to: dir.file("x"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+        #expect(throws: FileSystemError.self) {
+            try store.insert(fileAt: dir.file("missing"), digest: ContentDigest.of(string: "missing"))
+        }
+    }
+
+    /// Rules run in parallel, and two of them may write the same bytes at the same time: both
+    /// keep them in the store at once.
+    @Test func concurrentInsertsOfTheSameContent() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = LocalContentStore(directory: dir.file("store"))
+        let writers = 8
+        for round in 0..<20 {
+            let bytes = pseudoRandomBytes(count: 1 << 20, seed: UInt64(round + 1))
+            let digest = ContentDigest.of(bytes)
+            let sources = try (0..<writers).map { try dir.write("round\(round)/out\($0).bin", bytes) }
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: writers) { i in
+                do { try store.insert(fileAt: sources[i], digest: digest) } catch { failures.add("\(error)") }
+            }
+            #expect(failures.all.isEmpty, "round \(round): \(failures.all)")
+            let blob = dir.file("store/" + digest.hex.prefix(2) + "/" + digest.hex)
+            #expect(try hashFile(atPath: blob) == digest)
+            let names = try FileManager.default.contentsOfDirectory(atPath: FileOperations.parentDirectory(blob))
+            #expect(names.filter { $0.hasPrefix(".incoming") }.isEmpty)
+        }
+    }
+}
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import JobBasics
+import JobState
+import Testing
+
+@Suite("StateDatabase")
+struct StateDatabaseTests {
+    let d1 = ContentDigest(high: 0x1111_2222_3333_4444, low: 0x5555_6666_7777_8888)
+    let d2 = ContentDigest(high: .max, low: 1 << 63)          // high bits set: stored as negative integers
+    let d3 = ContentDigest(high: 0, low: 0)
+    let key = ContentDigest(high: 0xdead_beef, low: 0xfeed_face)
+    let recipe = ContentDigest(high: 42, low: 43)
+
+    var record: RuleRecord {
+        RuleRecord(key: key,
+                   outputs: [OutputRecord(path: "build/clips/intro.mp4", digest: d1),
+                             OutputRecord(path: "build/my clip's copy.mp4", digest: d2)],
+                   durationSeconds: 1.25, recipeDigest: recipe,
+                   inputs: [OutputRecord(path: "footage/intro.mp4", digest: d3),
+                            OutputRecord(path: "/shared/ünï.wav", digest: d1)])
+    }
+
+    @Test func emptyDatabase() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try StateDatabase(path: dir.file("state.db"))
+        #expect(db.rules.isEmpty)
+        #expect(db.files.isEmpty)
+        #expect(db.produced.isEmpty)
+        #expect(try db.action(for: key) == nil)
+        #expect(try db.inputs(of: "nothing") == [])
+        #expect(FileManager.default.fileExists(atPath: dir.file("state.db")))
+    }
+
+    @Test func recordedRuleIsVisibleAtOnceAndAfterReopen() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRule(instance: "clip[scene=intro]", record)
+            #expect(db.rules["clip[scene=intro]"] == record)
+            #expect(db.produced == ["build/clips/intro.mp4": d1, "build/my clip's copy.mp4": d2])
+            #expect(try db.action(for: key) == record.outputs)
+            #expect(try db.inputs(of: "clip[scene=intro]") == record.inputs)
+        }
+        let reopened = try StateDatabase(path: path)
+        let r = try #require(reopened.rules["clip[scene=intro]"])
+        #expect(r.key == key)
+        #expect(r.outputs == record.outputs)
+        #expect(r.durationSeconds == 1.25)
+        #expect(r.recipeDigest == recipe)
+        #expect(try reopened.inputs(of: "clip[scene=intro]") == record.inputs)
+        #expect(reopened.produced == ["build/clips/intro.mp4": d1, "build/my clip's copy.mp4": d2])
+        #expect(try reopened.action(for: key) == record.outputs)
+        #expect(try reopened.action(for: recipe) == nil)
+        #expect(reopened.rules.count == 1)
+    }
+
+    @Test func aRuleWithoutInputsOrWithOddPathsRoundTrips() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        let odd = "out/new\nline and \"quotes\" and ✓.txt"
+        let bare = RuleRecord(key: d3, outputs: [OutputRecord(path: odd, digest: d2)], durationSeconds: 0,
+                              recipeDigest: d1, inputs: [])
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRule(instance: "bare", bare)
+        }
+        let reopened = try StateDatabase(path: path)
+        #expect(reopened.rules["bare"]?.outputs == [OutputRecord(path: odd, digest: d2)])
+        #expect(try reopened.inputs(of: "bare") == [])
+        #expect(reopened.produced[odd] == d2)
+        #expect(try reopened.action(for: d3) == [OutputRecord(path: odd, digest: d2)])
+    }
+
+    @Test func recordingAgainReplacesTheRuleButKeepsOldActions() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        let newKey = ContentDigest(high: 7, low: 7)
+        let newer = RuleRecord(key: newKey, outputs: [OutputRecord(path: "build/clips/intro.mp4", digest: d3)],
+                               durationSeconds: 2, recipeDigest: recipe, inputs: [])
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRule(instance: "clip", record)
+            try db.recordRule(instance: "clip", newer)
+            #expect(db.rules["clip"]?.key == newKey)
+        }
+        let reopened = try StateDatabase(path: path)
+        #expect(reopened.rules["clip"]?.key == newKey)
+        #expect(reopened.rules["clip"]?.outputs == newer.outputs)
+        #expect(reopened.produced["build/clips/intro.mp4"] == d3)
+        // Both actions stay: an undone edit is restored from the cache.
+        #expect(try reopened.action(for: key) == record.outputs)
+        #expect(try reopened.action(for: newKey) == newer.outputs)
+    }
+
+    @Test func rememberedFilesNeedAFlush() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        let status = FileStatus(device: 2049, inode: .max - 5, size: 1_234_567, mtimeNs: 1_700_000_000_123_456_789,
+                                ctimeNs: 1_700_000_001_000_000_001)
+        let a = FileRecord(status: status, digest: d1)
+        let b = FileRecord(status: FileStatus(device: 1, inode: 2, size: 0, mtimeNs: -5, ctimeNs: 0), digest: d2)
+        do {
+            let db = try StateDatabase(path: path)
+            db.rememberFile("footage/a.mp4", a)
+            db.rememberFile("b.txt", b)
+            #expect(db.files["footage/a.mp4"] == a)
+            try db.flush()
+            db.rememberFile("not-flushed.txt", a)
+            #expect(db.files.count == 3)
+        }
+        do {
+            let db = try StateDatabase(path: path)
+            #expect(db.files == ["footage/a.mp4": a, "b.txt": b])
+            db.forgetFile("b.txt")
+            #expect(db.files["b.txt"] == nil)
+        }
+        let db = try StateDatabase(path: path)
+        #expect(db.files == ["footage/a.mp4": a])
+    }
+
+    @Test func forgetProducedSurvivesReopen() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRule(instance: "clip", record)
+            try db.forgetProduced(["build/clips/intro.mp4"])
+            #expect(db.produced == ["build/my clip's copy.mp4": d2])
+        }
+        let db = try StateDatabase(path: path)
+        #expect(db.produced == ["build/my clip's copy.mp4": d2])
+        #expect(db.rules["clip"] != nil)
+    }
+
+    @Test func stateOfAnotherVersionIsDropped() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRule(instance: "clip", record)
+        }
+        // Pretend an older job wrote it.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [path, "UPDATE meta SET value = '0' WHERE key = 'schema'"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0)
+
+        let db = try StateDatabase(path: path)
+        #expect(db.rules.isEmpty)
+        #expect(db.produced.isEmpty)
+        #expect(try db.action(for: key) == nil)
+        try db.recordRule(instance: "clip", record)
+        #expect(try StateDatabase(path: path).rules["clip"]?.key == key)
+    }
+
+    @Test func unopenableDatabaseIsAnError() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        #expect(throws: SQLiteError.self) { try StateDatabase(path: dir.file("no/such/dir/state.db")) }
+    }
+}
