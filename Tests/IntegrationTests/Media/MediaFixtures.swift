@@ -40,5 +40,19 @@ enum MediaFixtures {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Runs a tool and returns what it wrote to stderr (ffmpeg's reports go there).
+    static func runCapturingStderr(_ tool: String, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [tool] + args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     struct FixtureError: Error { var message: String }
 }
