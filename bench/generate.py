@@ -18,6 +18,7 @@ rule and nothing else), to measure the per-rule overhead of the tools themselves
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -48,10 +49,17 @@ def commands(kind):
     raise SystemExit(f"unknown command kind {kind!r}")
 
 
+def yaml_scalar(s):
+    """s as a YAML plain scalar when it can be one, else double-quoted (JSON is valid YAML)."""
+    if s.startswith((":", "'", '"', "{", "[", "&", "*", "!", "|", ">", "%", "@", "#")) or ": " in s or " #" in s:
+        return json.dumps(s)
+    return s
+
+
 def write_jobfile(root, n, kind, style):
     rule_cmd, final_cmd = commands(kind)
-    rule_cmd = rule_cmd.format(IN="${in}", OUT="${out}")
-    final_cmd = final_cmd.format(OUT="${out}")
+    rule_cmd = yaml_scalar(rule_cmd.format(IN="${in}", OUT="${out}"))
+    final_cmd = yaml_scalar(final_cmd.format(OUT="${out}"))
     lines = ["version: 1", "", "rules:"]
     if style == "foreach":
         lines += [

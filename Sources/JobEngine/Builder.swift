@@ -37,8 +37,9 @@ public final class Builder: @unchecked Sendable {
         let state = try StateDatabase(path: cache.database)
         let store = LocalContentStore(directory: cache.store)
         let digests = FileDigests(state: state)
-        let tools = await ToolIdentities.probe(closure.flatMap { graph.instances[$0].invocation.tools }, runner: runner,
-                                               scratch: cache.path)
+        let tools = await ToolIdentities.probe(closure.flatMap { graph.instances[$0].invocation.tools
+                                                                 + graph.instances[$0].invocation.requires },
+                                               runner: runner, scratch: cache.path)
         let missing = tools.filter { $0.value == nil }.map(\.key).sorted()
         if !missing.isEmpty { throw MissingTools(tools: missing) }
         let probes = MediaProbes(runner: runner, scratch: cache.scratch)

@@ -67,6 +67,12 @@ struct ExecutionContext: RecipeRunContext {
     }
 
     func probe(_ path: String) async throws -> MediaInfo { try await probes.info(path) }
+
+    func log(_ line: String) {
+        _ = (line + "\n").utf8CString.withUnsafeBufferPointer { write(log, $0.baseAddress, $0.count - 1) }
+    }
+
+    var isDryRun: Bool { false }
 }
 
 /// A file a dry run cannot probe because another rule rebuilds it first.
@@ -105,6 +111,10 @@ final class RecordingContext: RecipeRunContext, @unchecked Sendable {
         if pending.contains(path) || !FileOperations.exists(path) { throw NotBuiltYet(path: path) }
         return try await probes.info(path)
     }
+
+    func log(_ line: String) {}
+
+    var isDryRun: Bool { true }
 }
 
 /// Tools that a build needs and this machine lacks, with what to install.

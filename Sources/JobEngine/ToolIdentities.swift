@@ -13,7 +13,7 @@ enum ToolIdentities {
             let path = scratch + "/.probe-\(getpid())-" + tool
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { continue }
-            let flag = tool == "espeak-ng" ? "--version" : "-version"
+            let flag = tool == "ffmpeg" || tool == "ffprobe" ? "-version" : "--version"
             let outcome = try? await runner.run(ProcessSpec(argv: [tool, flag]), logDescriptor: fd)
             close(fd)
             let text = (try? FileOperations.readFile(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""

@@ -50,17 +50,20 @@ public struct RecipeInvocation: Sendable, Hashable {
     public var reads: [String]
     /// Tools whose identity (e.g. the first line of `ffmpeg -version`) enters the key.
     public var tools: [String]
+    /// Further tools that must be installed but do not change the result (curl for a request).
+    public var requires: [String]
     /// Canonical text of resolved parameters (presets expanded): part of the key.
     public var parameters: String
 
     public init(kind: String, commands: [Command], program: (any RecipeProgram)? = nil, source: ParameterValue? = nil,
-                reads: [String] = [], tools: [String] = [], parameters: String = "") {
+                reads: [String] = [], tools: [String] = [], requires: [String] = [], parameters: String = "") {
         self.kind = kind
         self.commands = commands
         self.program = program
         self.source = source
         self.reads = reads
         self.tools = tools
+        self.requires = requires
         self.parameters = parameters
     }
 

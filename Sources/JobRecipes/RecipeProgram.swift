@@ -21,6 +21,10 @@ public protocol RecipeRunContext: Sendable {
     func capture(_ argv: [String]) async throws -> String
     /// What ffprobe says of a media file (cached by content for the build).
     func probe(_ path: String) async throws -> MediaInfo
+    /// Adds a line to the rule's log.
+    func log(_ line: String)
+    /// True when nothing runs (`-n`): `capture` returns "" and files are not written.
+    var isDryRun: Bool { get }
 }
 
 /// A process that exited badly inside a recipe.

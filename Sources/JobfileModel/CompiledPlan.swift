@@ -264,6 +264,7 @@ public enum CompiledPlan {
         else { return nil }
         var program: (any RecipeProgram)?
         var source: ParameterValue?
+        var requires: [String] = []
         if hasSource == 1 {
             // A built-in recipe's program is made again from its parameters, as the loader made it.
             guard let s = decodeParameter(&r), let recipe = RecipeRegistry.available[kind] else { return nil }
@@ -271,6 +272,7 @@ public enum CompiledPlan {
             guard let again = recipe.invocation(RecipeRequest(parameters: s, outputs: outputs, presets: presets), diagnostics: &d),
                   again.parameters == parameters else { return nil }
             program = again.program
+            requires = again.requires
             source = s
         }
         guard let nEnv = r.count() else { return nil }
@@ -285,7 +287,8 @@ public enum CompiledPlan {
         for _ in 0..<nLocations { guard let k = r.string(), let l = decodeLocation(&r) else { return nil }; pathLocations[k] = l }
         return RuleInstance(rule: rule, name: name, outputs: outputs, outputNames: outputNames, inputs: inputs,
                             invocation: RecipeInvocation(kind: kind, commands: commands, program: program, source: source,
-                                                         reads: reads, tools: tools, parameters: parameters),
+                                                         reads: reads, tools: tools, requires: requires,
+                                                         parameters: parameters),
                             environment: env, pool: pool, retries: retries, timeoutSeconds: timeout,
                             description: description, location: location, pathLocations: pathLocations)
     }

@@ -94,7 +94,12 @@ final class JobProject {
         var pid: Int32 { process.processIdentifier }
         var output: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
 
-        func wait() -> Result {
+        /// Waits for `job` to end; one that hangs is killed after `limit` seconds, so that a
+        /// bug fails the test instead of stalling the run.
+        func wait(limit: Double = 180) -> Result {
+            let deadline = Date().addingTimeInterval(limit)
+            while process.isRunning && Date() < deadline { usleep(5_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             let r = Result(status: process.terminationStatus, stdout: output,
                            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
@@ -111,6 +116,8 @@ final class JobProject {
         p.currentDirectoryURL = root
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "JOB_CACHE_DIR")
+        // A crash prints its backtrace and exits at once, never waits for a debugger.
+        env["SWIFT_BACKTRACE"] = "enable=yes,interactive=no"
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let id = UUID().uuidString.prefix(8)
