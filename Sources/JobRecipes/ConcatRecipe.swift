@@ -10,9 +10,8 @@ public enum ConcatRecipe: Recipe {
     public static func invocation(_ request: RecipeRequest, diagnostics d: inout DiagnosticBag) -> RecipeInvocation? {
         guard let r = ParameterReader(request.parameters, recipe: name, allowed: ["inputs", "preset", "normalize"], diagnostics: &d)
         else { return nil }
-        var inputs = r.strings("inputs", diagnostics: &d)
+        let inputs = r.strings("inputs", diagnostics: &d)
         if !r.has("inputs") { d.error("'concat' needs 'inputs'", at: r.location) }
-        if let i = inputs, i.isEmpty { d.error("'inputs' of 'concat' is empty", at: r.place("inputs")); inputs = nil }
         let normalize = r.has("normalize") ? r.bool("normalize", diagnostics: &d) : false
         let found = request.presets.lookup(r, diagnostics: &d)
         guard let inputs, let normalize, let found else { return nil }
@@ -29,13 +28,16 @@ struct ConcatProgram: RecipeProgram {
     let normalize: Bool
 
     func run(_ context: any RecipeRunContext) async throws {
+        // Allowed in the Jobfile (a glob may match nothing yet), refused when it must run.
+        if inputs.isEmpty { throw RecipeInputError("'concat' has no inputs (does the list or glob behind it match nothing?)") }
         var infos: [MediaInfo] = []
         for input in inputs { infos.append(try await context.probe(input)) }
         let first = infos[0]
         let hasVideo = preset.map { $0.video != nil } ?? (first.video != nil)
-        let hasAudio = preset.map { $0.audio != nil } ?? infos.contains { $0.audio != nil }
+        // A preset without `audio:` still keeps the sound, at the default audio settings.
+        let hasAudio = infos.contains { $0.audio != nil }
         var video = preset?.video
-        var audio = preset?.audio
+        var audio = preset.map { $0.audio ?? Preset.Audio() }
         if preset == nil {
             if let v = first.video {
                 var target = FFmpegArguments.defaultVideo

@@ -28,7 +28,10 @@ struct EncodeProgram: RecipeProgram {
             argv += ["-map", "0:v:0", "-vf", FFmpegArguments.videoFilter(v)] + FFmpegArguments.videoCodec(v)
             streams += 1
         }
-        if let a = preset.audio, info.audio != nil {
+        // A video preset without `audio:` keeps the sound at the default audio settings; an
+        // audio-only preset (wav-48k, podcast-mp3) drops the picture.
+        if info.audio != nil, preset.audio != nil || preset.video != nil {
+            let a = preset.audio ?? Preset.Audio()
             argv += ["-map", "0:a:0", "-af", FFmpegArguments.audioFilter(a)] + FFmpegArguments.audioCodec(a)
             streams += 1
         }

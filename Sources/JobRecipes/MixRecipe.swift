@@ -28,7 +28,9 @@ public enum MixRecipe: Recipe {
                 let volume = t.has("volume") ? t.number("volume", in: 0...10, diagnostics: &d) : 1
                 let delay = t.has("delay") ? t.seconds("delay", diagnostics: &d) : 0
                 let duck = t.has("duck") ? t.bool("duck", diagnostics: &d) : false
-                guard let inputs, !inputs.isEmpty, let volume, let delay, let duck else { ok = false; continue }
+                // An empty list (a glob that matched nothing) is the build's problem, not the
+                // Jobfile's: `job list` must still load it. The program refuses it when it runs.
+                guard let inputs, let volume, let delay, let duck else { ok = false; continue }
                 tracks.append(Track(inputs: inputs, volume: volume, delay: delay, duck: duck))
             }
         } else {
@@ -62,6 +64,9 @@ struct MixProgram: RecipeProgram {
         var index = 0
         var labels: [String] = []
         for (k, track) in tracks.enumerated() {
+            if track.inputs.isEmpty {
+                throw RecipeInputError("track \(k + 1) of 'mix' has no input (does the list or glob behind it match nothing?)")
+            }
             var parts: [String] = []
             for (j, input) in track.inputs.enumerated() {
                 let info = try await context.probe(input)

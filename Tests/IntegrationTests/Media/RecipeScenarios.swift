@@ -166,3 +166,44 @@ import Testing
         #expect(a != b)
     }
 }
+
+extension RecipeScenarios {
+    @Test func aVideoOnlyPresetKeepsTheSoundAndEmptyListsFailWhenRun() throws {
+        let p = try project("""
+            version: 1
+            presets:
+              picture:
+                video: {width: 160, height: 90, fps: 15, speed: ultrafast}
+            rules:
+              joined:
+                output: out/joined.mp4
+                concat: {inputs: [media/wide.mp4, media/wide.mp4], preset: picture}
+              encoded:
+                output: out/encoded.mp4
+                encode: {input: media/wide.mp4, preset: picture}
+              nothing:
+                foreach: {n: {glob: "none/*.txt"}}
+                output: out/${n}.txt
+                run: touch ${out}
+              empty-join:
+                output: out/empty.mp4
+                concat: {inputs: ["${rules.nothing}"]}
+              empty-mix:
+                output: out/empty.wav
+                mix:
+                  tracks:
+                    - input: ["${rules.nothing}"]
+            """)
+        #expect(try p.job(["list"]).status == 0)
+        let r = try p.build(["-k"])
+        #expect(r.status == 1)
+        for f in ["out/joined.mp4", "out/encoded.mp4"] {
+            #expect(try MediaFixtures.probe(p.path(f), "stream=codec_type", stream: "a:0") == "audio", "\(f) lost its sound")
+        }
+        let errors = r.ruleEvents.compactMap { $0["error"] as? String }
+        #expect(errors.contains { $0.contains("'concat' has no inputs") })
+        #expect(errors.contains { $0.contains("track 1 of 'mix' has no input") })
+        // The tools' identities are kept, so a no-op does not ask ffmpeg again.
+        #expect(p.read("cache/tools")?.contains("ffmpeg version") == true)
+    }
+}
