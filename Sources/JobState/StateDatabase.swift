@@ -50,6 +50,15 @@ public final class StateDatabase: @unchecked Sendable {
     /// Paths that `job` wrote, with what it wrote there.
     public private(set) var produced: [String: ContentDigest] = [:]
     private var pendingFiles: [String: FileRecord] = [:]
+    /// Statements prepared once and reused: parsing SQL for every rule showed in profiles.
+    private var statements: [String: SQLiteDatabase.Statement] = [:]
+
+    private func statement(_ sql: String) throws(SQLiteError) -> SQLiteDatabase.Statement {
+        if let s = statements[sql] { return s }
+        let s = try db.prepare(sql)
+        statements[sql] = s
+        return s
+    }
 
     static let schemaVersion = "2"
 
@@ -117,7 +126,8 @@ public final class StateDatabase: @unchecked Sendable {
 
     /// The outputs a run with `key` produced, at any time, by any rule: the action cache.
     public func action(for key: ContentDigest) throws(SQLiteError) -> [OutputRecord]? {
-        let s = try db.prepare("SELECT outputs FROM actions WHERE hi = ? AND lo = ?")
+        let s = try statement("SELECT outputs FROM actions WHERE hi = ? AND lo = ?")
+        defer { s.reset() }
         s.bind(1, Int64(bitPattern: key.high))
         s.bind(2, Int64(bitPattern: key.low))
         return try s.step() ? Self.decodeOutputs(s.blob(0)) : nil
@@ -130,7 +140,7 @@ public final class StateDatabase: @unchecked Sendable {
         let outputs = record.outputs
         let encoded = Self.encodeOutputs(outputs)
         try db.transaction {
-            let r = try db.prepare("INSERT OR REPLACE INTO rules VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+            let r = try statement("INSERT OR REPLACE INTO rules VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
             r.bind(1, instance)
             r.bind(2, Int64(bitPattern: key.high))
             r.bind(3, Int64(bitPattern: key.low))
@@ -140,12 +150,12 @@ public final class StateDatabase: @unchecked Sendable {
             r.bind(7, Int64(bitPattern: record.recipeDigest.low))
             r.bind(8, blob: Self.encodeOutputs(record.inputs ?? []))
             try r.run()
-            let a = try db.prepare("INSERT OR REPLACE INTO actions VALUES(?, ?, ?)")
+            let a = try statement("INSERT OR REPLACE INTO actions VALUES(?, ?, ?)")
             a.bind(1, Int64(bitPattern: key.high))
             a.bind(2, Int64(bitPattern: key.low))
             a.bind(3, blob: encoded)
             try a.run()
-            let p = try db.prepare("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
+            let p = try statement("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
             for o in outputs {
                 p.bind(1, o.path)
                 p.bind(2, Int64(bitPattern: o.digest.high))
@@ -193,7 +203,7 @@ public final class StateDatabase: @unchecked Sendable {
         guard !pendingFiles.isEmpty else { return }
         let batch = pendingFiles
         try db.transaction {
-            let s = try db.prepare("INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+            let s = try statement("INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
             for (path, rec) in batch {
                 s.bind(1, path)
                 s.bind(2, Int64(bitPattern: rec.status.device))
