@@ -42,11 +42,12 @@ struct BuildCommand: AsyncParsableCommand {
         let (targets, overrides) = try splitArguments(arguments)
         let p = try Project.open(project, overrides: overrides)
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
-        let observer: any BuildObserver = json ? JSONLinesReporter() : HumanReporter(verbose: project.verbose)
+        let human = json ? nil : HumanReporter(verbose: project.verbose)
+        let observer: any BuildObserver = human ?? JSONLinesReporter()
         let options = BuildOptions(jobs: jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), keepGoing: keepGoing,
                                    dryRun: dryRun, allowOverwrite: allowOverwrite)
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
-                              runner: SystemProcessRunner(), observer: observer)
+                              runner: SystemProcessRunner(), observer: observer, progress: human?.progressSink)
         let summary = try await p.withSource { try await runInterruptibly { try await builder.build(targets: roots) } }
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 { throw ExitCode(1) }

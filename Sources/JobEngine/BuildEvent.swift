@@ -59,6 +59,12 @@ public struct BuildSummary: Sendable {
     public init() {}
 }
 
+/// Told, from running rules, how far a long step has got. Called from any task: it must be
+/// safe to call concurrently (the human reporter's status line is).
+public protocol ProgressSink: Sendable {
+    func progress(_ instance: String, fraction: Double)
+}
+
 /// What a build tells its observer: the human reporter and the JSON Lines writer implement it.
 public protocol BuildObserver: AnyObject {
     func buildStarted(total: Int, dryRun: Bool)

@@ -16,15 +16,17 @@ public final class Builder: @unchecked Sendable {
     let options: BuildOptions
     let runner: any ProcessRunner
     let observer: any BuildObserver
+    let progress: (any ProgressSink)?
 
     public init(graph: BuildGraph, rootDirectory: String, cache: CacheDirectory, options: BuildOptions,
-                runner: any ProcessRunner, observer: any BuildObserver) {
+                runner: any ProcessRunner, observer: any BuildObserver, progress: (any ProgressSink)? = nil) {
         self.graph = graph
         self.rootDirectory = rootDirectory
         self.cache = cache
         self.options = options
         self.runner = runner
         self.observer = observer
+        self.progress = progress
     }
 
     /// Builds `targets` (instance indices) and what they need. Throws `UsageError` for a
@@ -45,7 +47,7 @@ public final class Builder: @unchecked Sendable {
         let probes = MediaProbes(runner: runner, scratch: cache.scratch)
         let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources,
                                   tools: tools.compactMapValues { $0 })
-        let executor = Executor(runner: runner, store: store, probes: probes)
+        let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
 
         var run = SchedulerState(graph: graph, closure: closure, state: state)
         var summary = BuildSummary()

@@ -35,6 +35,7 @@ struct Executor: Sendable {
     let runner: any ProcessRunner
     let store: any ContentStore
     let probes: MediaProbes
+    let progress: (any ProgressSink)?
 
     func execute(_ job: ExecutionJob) async -> ExecutionResult {
         let start = monotonicSeconds()
@@ -70,7 +71,8 @@ struct Executor: Sendable {
             }
             let context = ExecutionContext(runner: runner, log: log, outputs: temporaries,
                                            scratchDirectory: job.scratchDirectory, environment: job.environment,
-                                           probes: probes)
+                                           probes: probes,
+                                           progress: progress.map { sink in { @Sendable fraction in sink.progress(job.name, fraction: fraction) } })
             do {
                 try FileOperations.createDirectories(job.scratchDirectory)
                 try await program.run(context)

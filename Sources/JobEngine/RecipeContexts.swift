@@ -48,10 +48,37 @@ struct ExecutionContext: RecipeRunContext {
     let scratchDirectory: String
     let environment: [String: String]
     let probes: MediaProbes
+    /// Told the fraction done of a long ffmpeg step, from its `-progress` file.
+    let progress: (@Sendable (Double) -> Void)?
 
-    func run(_ argv: [String]) async throws {
-        let outcome = try await runner.run(ProcessSpec(argv: argv, environment: environment), logDescriptor: log)
-        if !outcome.isSuccess { throw RecipeStepFailed(command: argv, outcome: outcome) }
+    func run(_ argv: [String], expectedSeconds: Double?) async throws {
+        let file = scratchDirectory + "/progress.txt"
+        let command = withProgress(argv, file: file, expectedSeconds: expectedSeconds)
+        var watcher: Task<Void, Never>?
+        if command != argv, let progress, let total = expectedSeconds {
+            watcher = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if let done = Self.outTime(file) { progress(min(1, done / total)) }
+                }
+            }
+        }
+        defer {
+            watcher?.cancel()
+            try? FileOperations.removeFile(file)
+        }
+        let outcome = try await runner.run(ProcessSpec(argv: command, environment: environment), logDescriptor: log)
+        if !outcome.isSuccess { throw RecipeStepFailed(command: command, outcome: outcome) }
+        if command != argv, let done = Self.outTime(file), let total = expectedSeconds { progress?(min(1, done / total)) }
+    }
+
+    /// The last `out_time_us` ffmpeg wrote to its progress file, in seconds.
+    static func outTime(_ file: String) -> Double? {
+        guard let bytes = try? FileOperations.readFile(file) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("out_time_us=") }),
+              let micro = Double(line.dropFirst("out_time_us=".count)) else { return nil }
+        return micro / 1_000_000
     }
 
     func capture(_ argv: [String]) async throws -> String {
@@ -100,7 +127,10 @@ final class RecordingContext: RecipeRunContext, @unchecked Sendable {
 
     var commands: [String] { lock.withLock { recorded.map(shellJoin) } }
 
-    func run(_ argv: [String]) async throws { lock.withLock { recorded.append(argv) } }
+    func run(_ argv: [String], expectedSeconds: Double?) async throws {
+        let command = withProgress(argv, file: scratchDirectory + "/progress.txt", expectedSeconds: expectedSeconds)
+        lock.withLock { recorded.append(command) }
+    }
 
     func capture(_ argv: [String]) async throws -> String {
         lock.withLock { recorded.append(argv) }

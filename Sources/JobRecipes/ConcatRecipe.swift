@@ -76,7 +76,8 @@ struct ConcatProgram: RecipeProgram {
         argv += ["-filter_complex", graph.joined(separator: ";")]
         if v == 1, let video { argv += ["-map", "[v]"] + FFmpegArguments.videoCodec(video) }
         if a == 1, let audio { argv += ["-map", "[a]"] + FFmpegArguments.audioCodec(audio) }
-        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]])
+        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]],
+                              expectedSeconds: infos.reduce(0) { $0 + $1.duration })
     }
 
     func checkCompatible(_ infos: [MediaInfo]) throws {

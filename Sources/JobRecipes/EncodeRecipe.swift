@@ -38,6 +38,6 @@ struct EncodeProgram: RecipeProgram {
         if streams == 0 {
             throw RecipeInputError("'\(input)' has no stream that the preset encodes (it has \(info.video == nil ? "no video" : "video") and \(info.audio == nil ? "no audio" : "audio"))")
         }
-        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]])
+        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]], expectedSeconds: info.duration)
     }
 }

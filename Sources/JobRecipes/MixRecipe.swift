@@ -63,13 +63,16 @@ struct MixProgram: RecipeProgram {
         var graph: [String] = []
         var index = 0
         var labels: [String] = []
+        var longest = 0.0
         for (k, track) in tracks.enumerated() {
             if track.inputs.isEmpty {
                 throw RecipeInputError("track \(k + 1) of 'mix' has no input (does the list or glob behind it match nothing?)")
             }
             var parts: [String] = []
+            var trackLength = track.delay
             for (j, input) in track.inputs.enumerated() {
                 let info = try await context.probe(input)
+                trackLength += info.duration
                 guard info.audio != nil else { throw RecipeInputError("'\(input)' has no audio stream to mix") }
                 argv += ["-i", input]
                 graph.append("[\(index):a:0]\(Self.format)[t\(k)p\(j)]")
@@ -80,6 +83,7 @@ struct MixProgram: RecipeProgram {
             if track.delay > 0 { chain += ",adelay=\(Int((track.delay * 1000).rounded())):all=1" }
             if track.volume != 1 { chain += ",volume=\(track.volume)" }
             graph.append(chain + "[t\(k)]")
+            longest = max(longest, trackLength)
             labels.append("[t\(k)]")
         }
         let ducked = tracks.indices.filter { tracks[$0].duck }
@@ -106,13 +110,14 @@ struct MixProgram: RecipeProgram {
         let output = context.outputs[0]
         guard let target = loudness else {
             try await context.run(argv + AudioOutput.codecArguments(forExtensionOf: output) + ["-ar", "48000"]
-                                  + FFmpegArguments.reproducible + [output])
+                                  + FFmpegArguments.reproducible + [output], expectedSeconds: longest)
             return
         }
         // Two-pass loudnorm: measure, then correct linearly with the measured values (one pass
         // lands about 1 LU off and compresses the range).
         let premix = context.scratchDirectory + "/premix.wav"
-        try await context.run(argv + ["-c:a", "pcm_f32le", "-ar", "48000"] + FFmpegArguments.reproducible + [premix])
+        try await context.run(argv + ["-c:a", "pcm_f32le", "-ar", "48000"] + FFmpegArguments.reproducible + [premix],
+                              expectedSeconds: longest)
         let settings = "I=\(target):TP=-1.5:LRA=11"
         let report = try await context.capture(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "info", "-i", premix,
                                                 "-af", "loudnorm=\(settings):print_format=json", "-f", "null", "-"])

@@ -48,6 +48,6 @@ struct MuxProgram: RecipeProgram {
         if a.duration < length { af += ",apad=whole_dur=\(ffmpegSeconds(length))" }
         argv += ["-af", af] + FFmpegArguments.audioCodec(sound)
         argv += ["-t", ffmpegSeconds(length)] + FFmpegArguments.reproducible + [context.outputs[0]]
-        try await context.run(argv)
+        try await context.run(argv, expectedSeconds: length)
     }
 }

@@ -70,6 +70,6 @@ struct OverlayProgram: RecipeProgram {
             if let a = preset?.audio { argv += ["-map", "0:a:0", "-af", FFmpegArguments.audioFilter(a)] + FFmpegArguments.audioCodec(a) }
             else { argv += ["-map", "0:a:0", "-c:a", "copy"] }
         }
-        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]])
+        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]], expectedSeconds: info.duration)
     }
 }

@@ -15,8 +15,9 @@ public protocol RecipeRunContext: Sendable {
     var outputs: [String] { get }
     /// A private directory for intermediate files, removed after the rule.
     var scratchDirectory: String { get }
-    /// Runs a process (output to the rule's log); a non-zero exit throws.
-    func run(_ argv: [String]) async throws
+    /// Runs a process (output to the rule's log); a non-zero exit throws. For an ffmpeg
+    /// command whose output lasts `expectedSeconds`, progress is reported as a percentage.
+    func run(_ argv: [String], expectedSeconds: Double?) async throws
     /// Runs a process and returns what it printed (stdout and stderr); a non-zero exit throws.
     func capture(_ argv: [String]) async throws -> String
     /// What ffprobe says of a media file (cached by content for the build).
@@ -25,6 +26,17 @@ public protocol RecipeRunContext: Sendable {
     func log(_ line: String)
     /// True when nothing runs (`-n`): `capture` returns "" and files are not written.
     var isDryRun: Bool { get }
+}
+
+extension RecipeRunContext {
+    public func run(_ argv: [String]) async throws { try await run(argv, expectedSeconds: nil) }
+
+    /// `argv` with ffmpeg's progress report written to `file` every half second (placed
+    /// before the output, the last argument), or `argv` itself when it is not an ffmpeg run.
+    public func withProgress(_ argv: [String], file: String, expectedSeconds: Double?) -> [String] {
+        guard let seconds = expectedSeconds, seconds > 0, argv.first == "ffmpeg", argv.count > 1 else { return argv }
+        return argv.dropLast() + ["-progress", file, "-stats_period", "0.5", argv.last!]
+    }
 }
 
 /// A process that exited badly inside a recipe.

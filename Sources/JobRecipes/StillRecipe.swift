@@ -54,6 +54,6 @@ struct StillProgram: RecipeProgram {
         if video.codec == "libx264" { argv += ["-tune", "stillimage"] }
         argv += ["-af", FFmpegArguments.audioFilter(sound)] + FFmpegArguments.audioCodec(sound)
         argv += ["-t", ffmpegSeconds(length)] + FFmpegArguments.reproducible + [context.outputs[0]]
-        try await context.run(argv)
+        try await context.run(argv, expectedSeconds: length)
     }
 }

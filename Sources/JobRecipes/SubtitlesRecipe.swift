@@ -48,7 +48,7 @@ struct SubtitlesProgram: RecipeProgram {
             if let a = preset?.audio { argv += ["-map", "0:a:0", "-af", FFmpegArguments.audioFilter(a)] + FFmpegArguments.audioCodec(a) }
             else { argv += ["-map", "0:a:0", "-c:a", "copy"] }
         }
-        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]])
+        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]], expectedSeconds: info.duration)
     }
 }
 

@@ -66,6 +66,7 @@ struct TrimProgram: RecipeProgram {
                 argv += ["-map", "0:a:0", "-af", FFmpegArguments.audioFilter(audio)] + FFmpegArguments.audioCodec(audio)
             }
         }
-        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]])
+        try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]],
+                              expectedSeconds: min(length, info.duration - start))
     }
 }

@@ -10,13 +10,17 @@ public final class HumanReporter: BuildObserver {
     let verbose: Bool
     let statusLine: Bool
     var dryRun = false
-    var lineShown = false
+    let line: StatusLine
+
+    /// Where running rules report their progress: the status line, on a terminal only.
+    public var progressSink: (any ProgressSink)? { statusLine ? line : nil }
 
     public init(out: OutputStream = .standardOutput, err: OutputStream = .standardError, verbose: Bool) {
         self.out = out
         self.err = err
         self.verbose = verbose
         self.statusLine = out.isTerminal
+        self.line = StatusLine(out: out)
     }
 
     public func buildStarted(total: Int, dryRun: Bool) { self.dryRun = dryRun }
@@ -28,13 +32,10 @@ public final class HumanReporter: BuildObserver {
 
     public func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {
         guard statusLine else { return }
-        out.write("\r\u{1B}[K[\(completed)/\(total)] \(description ?? name)")
-        lineShown = true
+        line.show(counter: "[\(completed)/\(total)]", name: description ?? name)
     }
 
-    func clearStatus() {
-        if lineShown { out.write("\r\u{1B}[K"); lineShown = false }
-    }
+    func clearStatus() { line.clear() }
 
     public func instanceFinished(_ r: InstanceReport, completed: Int, total: Int) {
         if dryRun {
@@ -53,9 +54,8 @@ public final class HumanReporter: BuildObserver {
             if verbose { clearStatus(); out.write("[\(completed)/\(total)] up to date \(r.name)\n") }
         case .built, .restored:
             if statusLine {
-                out.write("\r\u{1B}[K[\(completed)/\(total)] \(r.name)")
-                lineShown = true
-                if verbose { out.write("\n"); lineShown = false }
+                line.show(counter: "[\(completed)/\(total)]", name: r.name)
+                if verbose { out.write("\n"); line.clear() }
             } else {
                 let verb = r.status == .built ? "built" : "restored"
                 out.write("[\(completed)/\(total)] \(verb) \(r.name) (\(JSONText.seconds(r.durationSeconds))s)\n")

@@ -154,3 +154,46 @@ func rule(_ name: String, inputs: [String] = [], pool: String? = nil) -> String 
         #expect(observer.reports.first { $0.name == "b" }?.reason == .inputWillChange("out/a.txt"))
     }
 }
+
+/// Collects the progress that running rules report.
+final class CollectingProgress: ProgressSink {
+    let seen = Mutex<[String: [Double]]>([:])
+    func progress(_ instance: String, fraction: Double) { seen.withLock { $0[instance, default: []].append(fraction) } }
+}
+
+extension SchedulerTests {
+    @Test func anFFmpegStepReportsHowFarItGot() async throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let clip = w.root + "/clip.mp4"
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        make.arguments = ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=15:duration=2",
+                          "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip]
+        try make.run()
+        make.waitUntilExit()
+        let g = try w.graph("""
+            version: 1
+            presets:
+              tiny: {video: {width: 160, height: 90, fps: 15, speed: ultrafast}}
+            rules:
+              small:
+                output: small.mp4
+                encode: {input: clip.mp4, preset: tiny}
+            """)
+        let previous = FileManager.default.currentDirectoryPath
+        _ = FileManager.default.changeCurrentDirectoryPath(w.root)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        let progress = CollectingProgress()
+        let builder = Builder(graph: g, rootDirectory: w.root, cache: CacheDirectory(path: "cache"),
+                              options: BuildOptions(jobs: 1), runner: SystemProcessRunner(),
+                              observer: CollectingObserver(), progress: progress)
+        let summary = try await builder.build(targets: try g.resolveTargets([]))
+        #expect(summary.built == 1)
+        let fractions = progress.seen.withLock { $0["small"] ?? [] }
+        #expect(!fractions.isEmpty)
+        #expect(fractions.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(abs((fractions.last ?? 0) - 1) < 0.1, "the last report is the end: \(fractions)")
+        #expect(!FileManager.default.fileExists(atPath: w.root + "/cache/tmp/small/progress.txt"))
+    }
+}

@@ -63,7 +63,7 @@ import Testing
         let p = try project()
         let r = try p.job(["build", "-n", "sound"])
         #expect(r.stdout.contains("ffmpeg -nostdin -hide_banner -loglevel error -y -i footage/wide.mp4 -map 0:a:0 -af aresample=48000,aformat=channel_layouts=stereo -c:a pcm_s16le -ar 48000 -ac 2 -fflags +bitexact"))
-        #expect(r.stdout.hasSuffix("out/wide.wav\n1 to run, 0 to restore, 0 up to date\n"))
+        #expect(r.stdout.hasSuffix("-progress cache/tmp/sound/progress.txt -stats_period 0.5 out/wide.wav\n1 to run, 0 to restore, 0 up to date\n"))
         #expect(!p.exists("out"))
     }
 
