@@ -24,6 +24,9 @@ public struct CacheDirectory: Sendable {
     public var store: String { path + "/store" }
     public var logs: String { path + "/logs" }
 
+    /// ffprobe's answers, by content digest.
+    public var probes: String { path + "/probes" }
+
     /// Intermediate files of running recipes (removed after each rule).
     public var scratch: String { path + "/tmp" }
 

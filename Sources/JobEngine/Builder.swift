@@ -44,7 +44,7 @@ public final class Builder: @unchecked Sendable {
                                                runner: runner, scratch: cache.path)
         let missing = tools.filter { $0.value == nil }.map(\.key).sorted()
         if !missing.isEmpty { throw MissingTools(tools: missing) }
-        let probes = MediaProbes(runner: runner, scratch: cache.scratch)
+        let probes = MediaProbes(runner: runner, scratch: cache.scratch, directory: cache.probes)
         let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources,
                                   tools: tools.compactMapValues { $0 })
         let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
@@ -121,7 +121,8 @@ public final class Builder: @unchecked Sendable {
                         var commands: [String]?
                         if let program = inst.invocation.program {
                             let recorder = RecordingContext(outputs: inst.outputs, scratchDirectory: cache.scratchPath(for: inst.name),
-                                                            probes: probes, pending: pendingOutputs)
+                                                            probes: probes, pending: pendingOutputs,
+                                                            inputDigests: decision.material.inputDigests)
                             do {
                                 try await program.run(recorder)
                                 commands = recorder.commands
@@ -149,7 +150,8 @@ public final class Builder: @unchecked Sendable {
                                                environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
                                                                        uniquingKeysWith: { _, b in b }),
                                                logPath: cache.logPath(for: inst.name),
-                                               scratchDirectory: cache.scratchPath(for: inst.name))
+                                               scratchDirectory: cache.scratchPath(for: inst.name),
+                                               inputDigests: pending[i]!.material.inputDigests)
                         running += 1
                         observer.instanceStarted(inst.name, description: inst.description,
                                                  completed: run.completed, total: closure.count)

@@ -23,6 +23,7 @@ struct ExecutionJob: Sendable {
     var logPath: String
     /// A private directory for a program's intermediate files, removed afterwards.
     var scratchDirectory: String
+    var inputDigests: [String: ContentDigest]
 }
 
 enum ExecutionResult: Sendable {
@@ -71,7 +72,7 @@ struct Executor: Sendable {
             }
             let context = ExecutionContext(runner: runner, log: log, outputs: temporaries,
                                            scratchDirectory: job.scratchDirectory, environment: job.environment,
-                                           probes: probes,
+                                           probes: probes, inputDigests: job.inputDigests,
                                            progress: progress.map { sink in { @Sendable fraction in sink.progress(job.name, fraction: fraction) } })
             do {
                 try FileOperations.createDirectories(job.scratchDirectory)

@@ -2,20 +2,29 @@ import Foundation
 import JobBasics
 import JobRecipes
 
-/// ffprobe results for one build, by path: a file is probed once however many rules read it.
-/// (A file's content cannot change during a build once its rule has run.)
+/// ffprobe results: once per file per build (a file's content cannot change during a build
+/// once its rule has run), and across builds by content digest, in `cache/probes/HEX.json`
+/// (ffprobe's own JSON), so an unchanged clip is never probed again.
 actor MediaProbes {
     let runner: any ProcessRunner
     let scratch: String
+    let directory: String
     private var known: [String: MediaInfo] = [:]
 
-    init(runner: any ProcessRunner, scratch: String) {
+    init(runner: any ProcessRunner, scratch: String, directory: String) {
         self.runner = runner
         self.scratch = scratch
+        self.directory = directory
     }
 
-    func info(_ path: String) async throws -> MediaInfo {
+    func info(_ path: String, digest: ContentDigest?) async throws -> MediaInfo {
         if let i = known[path] { return i }
+        let stored = digest.map { directory + "/" + $0.hex + ".json" }
+        if let stored, let bytes = try? FileOperations.readFile(stored),
+           let info = try? MediaInfo.parse(String(decoding: bytes, as: UTF8.self), path: path) {
+            known[path] = info
+            return info
+        }
         try FileOperations.createDirectories(scratch)
         let base = scratch + "/probe-" + UUID().uuidString.prefix(8)
         let out = open(base + ".json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -35,6 +44,16 @@ actor MediaProbes {
         }
         let info = try MediaInfo.parse(json, path: path)
         known[path] = info
+        if let stored {
+            let temporary = stored + ".\(getpid()).tmp"
+            do {
+                try FileOperations.createDirectories(directory)
+                try FileOperations.writeFile(temporary, Array(json.utf8))
+                try FileOperations.rename(temporary, to: stored)
+            } catch {
+                try? FileOperations.removeFile(temporary)
+            }
+        }
         return info
     }
 }
@@ -48,6 +67,8 @@ struct ExecutionContext: RecipeRunContext {
     let scratchDirectory: String
     let environment: [String: String]
     let probes: MediaProbes
+    /// The content digests of the rule's inputs, to find their probes of earlier builds.
+    let inputDigests: [String: ContentDigest]
     /// Told the fraction done of a long ffmpeg step, from its `-progress` file.
     let progress: (@Sendable (Double) -> Void)?
 
@@ -93,7 +114,7 @@ struct ExecutionContext: RecipeRunContext {
         return text
     }
 
-    func probe(_ path: String) async throws -> MediaInfo { try await probes.info(path) }
+    func probe(_ path: String) async throws -> MediaInfo { try await probes.info(path, digest: inputDigests[path]) }
 
     func log(_ line: String) {
         _ = (line + "\n").utf8CString.withUnsafeBufferPointer { write(log, $0.baseAddress, $0.count - 1) }
@@ -115,10 +136,13 @@ final class RecordingContext: RecipeRunContext, @unchecked Sendable {
     let scratchDirectory: String
     let probes: MediaProbes
     let pending: Set<String>
+    let inputDigests: [String: ContentDigest]
     private let lock = NSLock()
     private var recorded: [[String]] = []
 
-    init(outputs: [String], scratchDirectory: String, probes: MediaProbes, pending: Set<String>) {
+    init(outputs: [String], scratchDirectory: String, probes: MediaProbes, pending: Set<String>,
+         inputDigests: [String: ContentDigest]) {
+        self.inputDigests = inputDigests
         self.outputs = outputs
         self.scratchDirectory = scratchDirectory
         self.probes = probes
@@ -139,7 +163,7 @@ final class RecordingContext: RecipeRunContext, @unchecked Sendable {
 
     func probe(_ path: String) async throws -> MediaInfo {
         if pending.contains(path) || !FileOperations.exists(path) { throw NotBuiltYet(path: path) }
-        return try await probes.info(path)
+        return try await probes.info(path, digest: inputDigests[path])
     }
 
     func log(_ line: String) {}

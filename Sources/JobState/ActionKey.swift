@@ -27,6 +27,11 @@ public struct ActionKeyMaterial: Sendable, Hashable {
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.key == b.key }
+
+    /// Each input's digest by path.
+    public var inputDigests: [String: ContentDigest] {
+        Dictionary(inputs.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+    }
     public func hash(into h: inout Hasher) { h.combine(key) }
 
     /// The action key: XXH3-128 over a length-prefixed encoding of every field.

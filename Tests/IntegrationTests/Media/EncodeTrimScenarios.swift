@@ -45,6 +45,13 @@ import Testing
         #expect(try MediaFixtures.probe(p.path("out/wide.mp4"), "stream=sample_rate", stream: "a:0") == "48000")
         #expect(try MediaFixtures.probe(p.path("out/wide.wav"), "stream=codec_name", stream: "a:0") == "pcm_s16le")
         #expect(try MediaFixtures.probe(p.path("out/fast.mp4"), "stream=codec_name", stream: "v:0") == "h264")
+        // ffprobe's answers are kept by content: one per distinct input file.
+        let probes = try FileManager.default.contentsOfDirectory(atPath: p.path("cache/probes")).filter { $0.hasSuffix(".json") }
+        #expect(probes.count == 2)
+        // New parameters, same inputs: the rules run again, and no new answer is needed.
+        try p.write("Jobfile", Self.jobfile.replacingOccurrences(of: "duration: 1,", with: "duration: 1.5,"))
+        #expect(try p.build().status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: p.path("cache/probes")).filter { $0.hasSuffix(".json") }.count == 2)
     }
 
     @Test func rebuildingFromAnEmptyCacheGivesTheSameBytes() throws {
