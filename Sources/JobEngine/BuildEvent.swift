@@ -49,6 +49,8 @@ public struct InstanceReport: Sendable {
     public var commands: [String]
     public var failure: String?
     public var logPath: String?
+    /// How many times it ran (more than 1 after retries; 0 when it did not run).
+    public var attempts: Int = 0
 }
 
 public struct BuildSummary: Sendable {

@@ -70,18 +70,18 @@ public final class Builder: @unchecked Sendable {
             observer.instanceFinished(report, completed: run.completed, total: closure.count)
         }
         func report(_ i: Int, _ status: InstanceStatus, _ reason: RebuildReason, duration: Double = 0,
-                    failure: String? = nil, log: String? = nil, commands: [String]? = nil) -> InstanceReport {
+                    failure: String? = nil, log: String? = nil, commands: [String]? = nil, attempts: Int = 0) -> InstanceReport {
             let inst = graph.instances[i]
             return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
                                   reason: reason, durationSeconds: duration,
                                   commands: commands ?? inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
-                                  failure: failure, logPath: log)
+                                  failure: failure, logPath: log, attempts: attempts)
         }
         // Outputs that a dry run would rebuild: programs that read them cannot be probed yet.
         var pendingOutputs = Set<String>()
 
         var pending: [Int: Decision] = [:]
-        await withTaskGroup(of: (Int, ExecutionResult).self) { group in
+        await withTaskGroup(of: (Int, (result: ExecutionResult, attempts: Int)).self) { group in
             var running = 0
             while true {
                 if Task.isCancelled && !run.stopping {
@@ -151,7 +151,9 @@ public final class Builder: @unchecked Sendable {
                                                                        uniquingKeysWith: { _, b in b }),
                                                logPath: cache.logPath(for: inst.name),
                                                scratchDirectory: cache.scratchPath(for: inst.name),
-                                               inputDigests: pending[i]!.material.inputDigests)
+                                               inputDigests: pending[i]!.material.inputDigests,
+                                               retries: inst.retries, retryDelay: inst.retryDelaySeconds ?? 1,
+                                               timeoutSeconds: inst.timeoutSeconds)
                         running += 1
                         observer.instanceStarted(inst.name, description: inst.description,
                                                  completed: run.completed, total: closure.count)
@@ -169,7 +171,7 @@ public final class Builder: @unchecked Sendable {
                     if run.ready.isEmpty && run.runnable.isEmpty { break }
                     continue
                 }
-                guard let (i, result) = await group.next() else { break }
+                guard let (i, (result, attempts)) = await group.next() else { break }
                 running -= 1
                 run.release(pool: graph.instances[i].pool)
                 let decision = pending.removeValue(forKey: i)!
@@ -183,7 +185,8 @@ public final class Builder: @unchecked Sendable {
                     finish(report(i, .blocked, .buildStopped))
                 case .failed(let message, let tail, let duration):
                     run.settle(i, outputs: nil, failed: true)
-                    finish(report(i, .failed, decision.reason, duration: duration, failure: message, log: tail ? log : nil))
+                    finish(report(i, .failed, decision.reason, duration: duration, failure: message, log: tail ? log : nil,
+                                  attempts: attempts))
                     if !options.keepGoing { run.stopping = true }
                 case .prepared(let temporaries, let newDigests, let duration):
                     let restored: Bool
@@ -193,7 +196,8 @@ public final class Builder: @unchecked Sendable {
                                                  duration: restored ? (state.rules[inst.name]?.durationSeconds ?? duration) : duration,
                                                  state: state, fileDigests: digests)
                         run.settle(i, outputs: outputs, failed: false)
-                        finish(report(i, restored ? .restored : .built, decision.reason, duration: duration))
+                        finish(report(i, restored ? .restored : .built, decision.reason, duration: duration,
+                                      attempts: attempts))
                     } catch {
                         for t in temporaries { try? FileOperations.removeFile(t) }
                         run.settle(i, outputs: nil, failed: true)

@@ -24,6 +24,9 @@ struct ExecutionJob: Sendable {
     /// A private directory for a program's intermediate files, removed afterwards.
     var scratchDirectory: String
     var inputDigests: [String: ContentDigest]
+    var retries: Int = 0
+    var retryDelay: Double = 1
+    var timeoutSeconds: Double?
 }
 
 enum ExecutionResult: Sendable {
@@ -38,7 +41,55 @@ struct Executor: Sendable {
     let probes: MediaProbes
     let progress: (any ProgressSink)?
 
-    func execute(_ job: ExecutionJob) async -> ExecutionResult {
+    /// Runs the job, again after a failure while `retries` allow (waiting `retryDelay`, then
+    /// twice as long each time), each attempt limited to `timeout` seconds: past it the
+    /// attempt's process group gets SIGTERM, then SIGKILL after the runner's grace.
+    func execute(_ job: ExecutionJob) async -> (result: ExecutionResult, attempts: Int) {
+        try? FileOperations.removeFile(job.logPath)
+        var delay = job.retryDelay
+        var attempt = 1
+        while true {
+            if attempt > 1 { appendToLog(job.logPath, "job: attempt \(attempt) of \(job.retries + 1)\n") }
+            let result = await attemptWithTimeout(job)
+            guard case .failed(let message, _, _) = result, attempt <= job.retries, !Task.isCancelled else {
+                return (result, attempt)
+            }
+            appendToLog(job.logPath, "job: attempt \(attempt) failed (\(message)); next in \(delay) s\n")
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            if Task.isCancelled { return (.interrupted, attempt) }
+            delay *= 2
+            attempt += 1
+        }
+    }
+
+    func attemptWithTimeout(_ job: ExecutionJob) async -> ExecutionResult {
+        guard let limit = job.timeoutSeconds else { return await attempt(job) }
+        return await withTaskGroup(of: ExecutionResult?.self) { group in
+            group.addTask { await self.attempt(job) }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int(limit * 1000)))
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            if let finished = first { return finished }
+            // The timer went first. Cancelling the attempt ends its processes; unless the
+            // whole build was interrupted, that is a timeout, and the rule failed.
+            let ended = await group.next()! ?? .interrupted
+            if Task.isCancelled { return ended }
+            appendToLog(job.logPath, "job: timed out after \(limit) s\n")
+            return .failed(message: "timed out after \(ffmpegSecondsText(limit)) s", tailOfLog: true, durationSeconds: limit)
+        }
+    }
+
+    func appendToLog(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+    }
+
+    func attempt(_ job: ExecutionJob) async -> ExecutionResult {
         let start = monotonicSeconds()
         let temporaries = job.outputs.map(OutputStaging.temporaryPath(for:))
         func cleanUp() { for t in temporaries { try? FileOperations.removeFile(t) } }
@@ -61,7 +112,7 @@ struct Executor: Sendable {
             return .prepared(temporaries: temporaries, digests: records.map(\.digest),
                              durationSeconds: monotonicSeconds() - start)
         case .program(let program):
-            let log = open(job.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let log = open(job.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             if log < 0 {
                 return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false,
                                durationSeconds: 0)
@@ -86,7 +137,7 @@ struct Executor: Sendable {
             }
             return finishRun(job, temporaries: temporaries, start: start, cleanUp: cleanUp)
         case .run(let commands):
-            let log = open(job.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let log = open(job.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             if log < 0 {
                 return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
             }
@@ -133,6 +184,10 @@ struct Executor: Sendable {
             }
             return .prepared(temporaries: temporaries, digests: digests, durationSeconds: monotonicSeconds() - start)
     }
+}
+
+func ffmpegSecondsText(_ v: Double) -> String {
+    v == v.rounded() ? String(Int(v)) : String(v)
 }
 
 func monotonicSeconds() -> Double {

@@ -28,6 +28,7 @@ public final class JSONLinesReporter: BuildObserver {
         ]
         if r.status != .skipped { pairs.append(("reason", JSONText.string(r.reason.description))) }
         if dryRun { pairs.append(("dry_run", "true")) }
+        if r.attempts > 1 { pairs.append(("attempts", String(r.attempts))) }
         if let f = r.failure { pairs.append(("error", JSONText.string(f))) }
         if let l = r.logPath { pairs.append(("log", JSONText.string(l))) }
         out.write(JSONText.object(pairs) + "\n")

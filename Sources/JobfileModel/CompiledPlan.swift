@@ -6,7 +6,7 @@ import JobRecipes
 /// for the same Jobfile bytes, overrides, root and `job` version (all in `key`), and while every
 /// glob it read still matches the same files (re-read on load: one directory scan each).
 public enum CompiledPlan {
-    static let magic = "job-plan-v2"
+    static let magic = "job-plan-v3"
 
     /// The key of a plan: everything its content depends on besides the globs.
     public static func key(displayName: String, text: String, overrides: [VarOverride], rootDirectory: String,
@@ -133,6 +133,7 @@ public enum CompiledPlan {
         for e in inst.environment { w.string(e.name); w.string(e.value) }
         w.optionalString(inst.pool)
         w.int(inst.retries)
+        if let t = inst.retryDelaySeconds { w.int(1); w.double(t) } else { w.int(0) }
         if let t = inst.timeoutSeconds { w.int(1); w.double(t) } else { w.int(0) }
         w.optionalString(inst.description)
         encode(inst.location, &w)
@@ -278,18 +279,23 @@ public enum CompiledPlan {
         guard let nEnv = r.count() else { return nil }
         var env: [EnvironmentEntry] = []
         for _ in 0..<nEnv { guard let k = r.string(), let v = r.string() else { return nil }; env.append(EnvironmentEntry(name: k, value: v)) }
-        guard let pool = r.optionalString(), let retries = r.int(), let hasTimeout = r.int() else { return nil }
+        guard let pool = r.optionalString(), let retries = r.int(), let hasDelay = r.int() else { return nil }
+        var retryDelay: Double?
+        if hasDelay == 1 { guard let t = r.double() else { return nil }; retryDelay = t }
+        guard let hasTimeout = r.int() else { return nil }
         var timeout: Double?
         if hasTimeout == 1 { guard let t = r.double() else { return nil }; timeout = t }
         guard let description = r.optionalString(), let location = decodeLocation(&r), let nLocations = r.count() else { return nil }
         var pathLocations: [String: SourceLocation] = [:]
         pathLocations.reserveCapacity(nLocations)
         for _ in 0..<nLocations { guard let k = r.string(), let l = decodeLocation(&r) else { return nil }; pathLocations[k] = l }
-        return RuleInstance(rule: rule, name: name, outputs: outputs, outputNames: outputNames, inputs: inputs,
+        var instance = RuleInstance(rule: rule, name: name, outputs: outputs, outputNames: outputNames, inputs: inputs,
                             invocation: RecipeInvocation(kind: kind, commands: commands, program: program, source: source,
                                                          reads: reads, tools: tools, requires: requires,
                                                          parameters: parameters),
                             environment: env, pool: pool, retries: retries, timeoutSeconds: timeout,
                             description: description, location: location, pathLocations: pathLocations)
+        instance.retryDelaySeconds = retryDelay
+        return instance
     }
 }

@@ -49,6 +49,8 @@ public struct RuleInstance: Sendable {
     public var environment: [EnvironmentEntry]
     public var pool: String?
     public var retries: Int
+    /// The wait before the first retry (doubling after each); nil: 1 s.
+    public var retryDelaySeconds: Double? = nil
     public var timeoutSeconds: Double?
     public var description: String?
     public var location: SourceLocation

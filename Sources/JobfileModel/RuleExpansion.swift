@@ -22,7 +22,7 @@ struct RuleExpansion {
     var globs: [GlobRecord] = []
 
     static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
-                                        "retries", "timeout", "description"]
+                                        "retries", "retry_delay", "timeout", "description"]
 
     /// One instance between the two passes.
     struct Pending {
@@ -243,6 +243,11 @@ struct RuleExpansion {
             if let n = Int(s), n >= 0 { retries = n }
             else { d.error("'retries' must be a whole number of at least 0, not '\(s)'", at: tree.location(node)) }
         }
+        var retryDelay: Double?
+        if let (_, node) = p.body["retry_delay"], let s = tree.string(node, what: "'retry_delay'", diagnostics: &d) {
+            if let t = parseDurationSeconds(s) { retryDelay = t }
+            else { d.error("'retry_delay' must be a duration such as '1s' or '500ms', not '\(s)'", at: tree.location(node)) }
+        }
         var timeout: Double?
         if let (_, node) = p.body["timeout"], let s = tree.string(node, what: "'timeout'", diagnostics: &d) {
             if let t = parseDurationSeconds(s), t > 0 { timeout = t }
@@ -254,9 +259,11 @@ struct RuleExpansion {
                                               scope: scope, shell: false, diagnostics: &d)?.render(outputs: p.outputs)
         }
         if d.diagnostics.count > errorsBefore { return nil }
-        return RuleInstance(rule: p.rule, name: p.name, outputs: p.outputs, outputNames: p.outputNames,
+        var instance = RuleInstance(rule: p.rule, name: p.name, outputs: p.outputs, outputNames: p.outputNames,
                             inputs: inputList, invocation: invocation, environment: environment, pool: pool,
                             retries: retries, timeoutSeconds: timeout, description: description,
                             location: p.location, pathLocations: pathLocations)
+        instance.retryDelaySeconds = retryDelay
+        return instance
     }
 }

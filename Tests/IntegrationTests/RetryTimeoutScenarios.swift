@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// `retries:`, `retry_delay:` and `timeout:`.
+@Suite struct RetryTimeoutScenarios {
+    @Test func aFlakyRuleSucceedsOnRetryAndEachAttemptIsLogged() throws {
+        let p = try JobProject(jobfile: """
+            version: 1
+            rules:
+              flaky:
+                output: out.txt
+                retries: 2
+                retry_delay: 100ms
+                run: n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; echo "try $n"; [ $n -ge 1 ] && echo ok > ${out}
+            """)
+        let r = try p.build()
+        #expect(r.status == 0)
+        #expect(r.instances("built") == ["flaky"])
+        #expect(r.ruleEvents.first?["attempts"] as? Int == 2)
+        #expect(p.read("count") == "2\n")
+        let log = p.read("cache/logs/flaky.log") ?? ""
+        #expect(log.contains("try 0") && log.contains("try 1"))
+        #expect(log.contains("job: attempt 1 failed (exit status 1); next in 0.1 s"))
+    }
+
+    @Test func retriesRunOutAndTheRuleFails() throws {
+        let p = try JobProject(jobfile: """
+            version: 1
+            rules:
+              broken:
+                output: out.txt
+                retries: 1
+                retry_delay: 50ms
+                run: echo attempt >> attempts; exit 4
+            """)
+        let r = try p.build()
+        #expect(r.status == 1)
+        #expect(r.ruleEvents.first?["attempts"] as? Int == 2)
+        #expect(p.read("attempts") == "attempt\nattempt\n")
+    }
+
+    @Test(arguments: ["sleep 30 & echo $! > child.pid; wait", "trap '' TERM; sleep 30 & echo $! > child.pid; wait; wait"])
+    func aRuleOverItsTimeoutIsEndedAndFails(command: String) throws {
+        let p = try JobProject(jobfile: """
+            version: 1
+            rules:
+              slow:
+                output: out.txt
+                timeout: 1s
+                run: \(command)
+            """)
+        let started = Date()
+        let r = try p.job(["build", "--json"])
+        let took = Date().timeIntervalSince(started)
+        #expect(r.status == 1)
+        #expect(r.ruleEvents.first?["error"] as? String == "timed out after 1 s")
+        #expect(took < 10, "took \(took) s")
+        if let text = p.read("child.pid"), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            #expect(eventually(5) { kill(pid, 0) != 0 }, "the rule's process outlived its timeout")
+        } else {
+            Issue.record("the rule did not start")
+        }
+        #expect(!p.exists("out.txt"))
+    }
+}
