@@ -81,6 +81,10 @@ struct ContentDigestTests {
     @Test func hashFileEqualsDigestOfTheSameBytes() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
+        // Files of 1 MiB and more are mapped; smaller ones are read: both must agree with xxhsum.
+        let small = pseudoRandomBytes(count: 100_003, seed: 5)
+        let smallPath = try dir.write("small.bin", small)
+        #expect(try hashFile(atPath: smallPath).hex == (try xxhsum(small, in: dir)))
         // Larger than hashFile's 1 MiB buffer, and not a multiple of it.
         let big = pseudoRandomBytes(count: (3 << 20) + 17, seed: 99)
         let path = try dir.write("big.bin", big)
