@@ -22,6 +22,10 @@ struct CleanCommand: AsyncParsableCommand {
             writeOutput("job: nothing to clean (no build state)\n")
             return
         }
+        let lock = try await BuildLock.acquire(p.cache.path + "/lock") { holder in
+            writeError("job: waiting for another job build in this project (\(holder)) to finish\n")
+        }
+        defer { withExtendedLifetime(lock) {} }
         let state = try StateDatabase(path: p.cache.database)
         var removed = 0
         for i in instances {

@@ -34,6 +34,11 @@ public final class Builder: @unchecked Sendable {
     public func build(targets: [Int]) async throws -> BuildSummary {
         let started = monotonicSeconds()
         let closure = graph.closure(of: targets)
+        // Builds that share the directory take turns; a dry run only reads, and does not wait.
+        let lock = options.dryRun ? nil : try await BuildLock.acquire(cache.path + "/lock") { holder in
+            observer.warning("waiting for another job build in this project (\(holder)) to finish")
+        }
+        defer { withExtendedLifetime(lock) {} }
         let sources = try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory)
         try FileOperations.createDirectories(cache.logs)
         let state = try StateDatabase(path: cache.database)

@@ -87,3 +87,39 @@ import Testing
         #expect(try p.build().instances("built") == ["long"])
     }
 }
+
+extension CrashSafetyScenarios {
+    static let slowOnce = """
+        version: 1
+        rules:
+          slow:
+            output: out.txt
+            run: echo run >> runs.log; sleep 1; echo done > ${out}
+        """
+
+    @Test func twoBuildsOfOneProjectTakeTurnsAndRunEachRuleOnce() throws {
+        let p = try JobProject(jobfile: Self.slowOnce)
+        let first = try p.start(["build"])
+        #expect(eventually { p.exists("runs.log") })
+        let second = try p.job(["build", "--json"])
+        let firstResult = first.wait()
+        #expect(firstResult.status == 0)
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("waiting for another job build in this project (pid \(first.pid))"))
+        #expect(second.instances("skipped") == ["slow"])
+        #expect(p.read("runs.log") == "run\n")
+    }
+
+    @Test func aLockLeftByKill9IsTakenOver() throws {
+        let p = try JobProject(jobfile: Self.slowOnce)
+        let first = try p.start(["build"])
+        #expect(eventually { p.exists("runs.log") })
+        kill(first.pid, SIGKILL)
+        _ = first.wait()
+        let started = Date()
+        let again = try p.build()
+        #expect(again.status == 0)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(again.instances("built") == ["slow"])
+    }
+}
