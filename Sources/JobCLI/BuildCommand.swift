@@ -31,6 +31,12 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-overwrite"), help: "Let a rule replace a file that job did not create.")
     var allowOverwrite = false
 
+    @Option(name: .customLong("metrics"), help: ArgumentHelp("Write Prometheus metrics of the build to this file.", valueName: "file"))
+    var metricsFile: String?
+
+    @Option(name: .customLong("trace"), help: ArgumentHelp("Write the build as a Chrome trace (Perfetto) to this file.", valueName: "file"))
+    var traceFile: String?
+
     @Argument(help: ArgumentHelp("Targets, and NAME=VALUE var overrides.", valueName: "target-or-NAME=VALUE"))
     var arguments: [String] = []
 
@@ -42,13 +48,19 @@ struct BuildCommand: AsyncParsableCommand {
         let (targets, overrides) = try splitArguments(arguments)
         let p = try Project.open(project, overrides: overrides)
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
+        // Paths given relative to where job was started, before -C or the Jobfile moves us.
+        let start = FileOperations.currentDirectory()
+        let metricsPath = metricsFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
+        let tracePath = traceFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let human = json ? nil : HumanReporter(verbose: project.verbose)
-        let observer: any BuildObserver = human ?? JSONLinesReporter()
+        let observer = BuildRecorder(human ?? JSONLinesReporter())
         let options = BuildOptions(jobs: jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), keepGoing: keepGoing,
                                    dryRun: dryRun, allowOverwrite: allowOverwrite)
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
                               runner: SystemProcessRunner(), observer: observer, progress: human?.progressSink)
         let summary = try await p.withSource { try await runInterruptibly { try await builder.build(targets: roots) } }
+        if let metricsPath { try writeAtomically(metricsPath, MetricsFormatter.text(observer.reports, summary: summary)) }
+        if let tracePath { try writeAtomically(tracePath, TraceFormatter.json(observer.reports)) }
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 { throw ExitCode(1) }
     }
@@ -74,6 +86,13 @@ func splitArguments(_ words: [String]) throws -> ([String], [VarOverride]) {
     }
     try errors.throwIfErrors()
     return (targets, overrides)
+}
+
+/// Writes a file whole or not at all (a metrics collector never reads half of one).
+func writeAtomically(_ path: String, _ text: String) throws {
+    let temporary = path + ".tmp.\(getpid())"
+    try FileOperations.writeFile(temporary, Array(text.utf8))
+    try FileOperations.rename(temporary, to: path)
 }
 
 /// Runs `body` in a task that SIGINT and SIGTERM cancel: the running rules' process groups get

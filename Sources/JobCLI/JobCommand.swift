@@ -13,7 +13,8 @@ public struct JobCommand: AsyncParsableCommand {
         abstract: "A declarative build tool for audio and video.",
         discussion: "Exit status: 0 success, 1 a rule failed, 2 the Jobfile or the command line is wrong, 130 interrupted.",
         version: jobVersion,
-        subcommands: [BuildCommand.self, CleanCommand.self, GraphCommand.self, ExplainCommand.self, ListCommand.self])
+        subcommands: [BuildCommand.self, CleanCommand.self, GraphCommand.self, ExplainCommand.self, ListCommand.self,
+                      LogCommand.self])
 
     public init() {}
 }

@@ -94,3 +94,26 @@ struct ListCommand: AsyncParsableCommand {
         writeOutput(ListFormatter.text(p.graph))
     }
 }
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Print the latest log (every attempt's output) of TARGET's rule instances.")
+
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "A target, rule, instance or output path.") var target: String
+
+    func run() async throws {
+        let p = try Project.open(project, overrides: [])
+        let roots = try p.withSource { try p.graph.resolveTargets([target]) }
+        var printed = 0
+        for i in roots {
+            let name = p.graph.instances[i].name
+            let path = p.cache.logPath(for: name)
+            guard let bytes = try? FileOperations.readFile(path) else { continue }
+            if roots.count > 1 { writeOutput("== \(name) (\(path))\n") }
+            writeOutput(String(decoding: bytes, as: UTF8.self))
+            printed += 1
+        }
+        if printed == 0 { writeError("job: no log for '\(target)' yet (it has not run)\n") }
+    }
+}

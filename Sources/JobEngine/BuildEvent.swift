@@ -30,6 +30,20 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Why a rule failed, in the words of metrics (`job_rule_failures_total{reason=...}`).
+public enum FailureKind: String, Sendable {
+    case exit, signal, timeout
+    case missingOutput = "missing_output"
+    /// An input the recipe could not use (not media, mismatched clips, a refused request).
+    case input = "probe"
+    /// `job` itself: a file it could not write, a rename that failed, a refused overwrite.
+    case job
+
+    init(_ outcome: ProcessOutcome) {
+        if case .signaled = outcome { self = .signal } else { self = .exit }
+    }
+}
+
 /// How an instance ended in this build.
 public enum InstanceStatus: String, Sendable {
     case built, skipped, restored, failed
@@ -51,6 +65,11 @@ public struct InstanceReport: Sendable {
     public var logPath: String?
     /// How many times it ran (more than 1 after retries; 0 when it did not run).
     public var attempts: Int = 0
+    public var failureKind: FailureKind?
+    /// When it started running, in seconds from the start of the build, and in which of the
+    /// `-j` slots (for the trace); nil when it did not run.
+    public var startSeconds: Double?
+    public var slot: Int?
 }
 
 public struct BuildSummary: Sendable {
@@ -58,6 +77,8 @@ public struct BuildSummary: Sendable {
     public var durationSeconds = 0.0
     public var interrupted = false
     public var dryRun = false
+    /// The most rules that ran at once.
+    public var peakConcurrency = 0
     public init() {}
 }
 

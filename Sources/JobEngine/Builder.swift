@@ -75,13 +75,19 @@ public final class Builder: @unchecked Sendable {
             observer.instanceFinished(report, completed: run.completed, total: closure.count)
         }
         func report(_ i: Int, _ status: InstanceStatus, _ reason: RebuildReason, duration: Double = 0,
-                    failure: String? = nil, log: String? = nil, commands: [String]? = nil, attempts: Int = 0) -> InstanceReport {
+                    failure: String? = nil, log: String? = nil, commands: [String]? = nil, attempts: Int = 0,
+                    kind: FailureKind? = nil) -> InstanceReport {
             let inst = graph.instances[i]
             return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
                                   reason: reason, durationSeconds: duration,
                                   commands: commands ?? inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
-                                  failure: failure, logPath: log, attempts: attempts)
+                                  failure: failure, logPath: log, attempts: attempts, failureKind: kind,
+                                  startSeconds: runStarted[i].map { $0 - started }, slot: runSlot[i])
         }
+        // When and in which -j slot each instance ran, for the trace.
+        var runStarted: [Int: Double] = [:]
+        var runSlot: [Int: Int] = [:]
+        var freeSlots = Array((0..<options.jobs).reversed())
         // Outputs that a dry run would rebuild: programs that read them cannot be probed yet.
         var pendingOutputs = Set<String>()
 
@@ -160,6 +166,9 @@ public final class Builder: @unchecked Sendable {
                                                retries: inst.retries, retryDelay: inst.retryDelaySeconds ?? 1,
                                                timeoutSeconds: inst.timeoutSeconds)
                         running += 1
+                        summary.peakConcurrency = max(summary.peakConcurrency, running)
+                        runStarted[i] = monotonicSeconds()
+                        runSlot[i] = freeSlots.popLast() ?? 0
                         observer.instanceStarted(inst.name, description: inst.description,
                                                  completed: run.completed, total: closure.count)
                         group.addTask { (i, await executor.execute(job)) }
@@ -178,6 +187,7 @@ public final class Builder: @unchecked Sendable {
                 }
                 guard let (i, (result, attempts)) = await group.next() else { break }
                 running -= 1
+                if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
                 run.release(pool: graph.instances[i].pool)
                 let decision = pending.removeValue(forKey: i)!
                 let inst = graph.instances[i]
@@ -188,10 +198,10 @@ public final class Builder: @unchecked Sendable {
                     summary.interrupted = true
                     run.settle(i, outputs: nil, failed: true)
                     finish(report(i, .blocked, .buildStopped))
-                case .failed(let message, let tail, let duration):
+                case .failed(let message, let tail, let duration, let kind):
                     run.settle(i, outputs: nil, failed: true)
                     finish(report(i, .failed, decision.reason, duration: duration, failure: message, log: tail ? log : nil,
-                                  attempts: attempts))
+                                  attempts: attempts, kind: kind))
                     if !options.keepGoing { run.stopping = true }
                 case .prepared(let temporaries, let newDigests, let duration):
                     let restored: Bool
@@ -206,7 +216,7 @@ public final class Builder: @unchecked Sendable {
                     } catch {
                         for t in temporaries { try? FileOperations.removeFile(t) }
                         run.settle(i, outputs: nil, failed: true)
-                        finish(report(i, .failed, decision.reason, failure: "\(error)"))
+                        finish(report(i, .failed, decision.reason, failure: "\(error)", attempts: attempts, kind: .job))
                         if !options.keepGoing { run.stopping = true }
                     }
                 }

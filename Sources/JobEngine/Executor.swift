@@ -31,7 +31,7 @@ struct ExecutionJob: Sendable {
 
 enum ExecutionResult: Sendable {
     case prepared(temporaries: [String], digests: [ContentDigest], durationSeconds: Double)
-    case failed(message: String, tailOfLog: Bool, durationSeconds: Double)
+    case failed(message: String, tailOfLog: Bool, durationSeconds: Double, kind: FailureKind = .job)
     case interrupted
 }
 
@@ -51,7 +51,7 @@ struct Executor: Sendable {
         while true {
             if attempt > 1 { appendToLog(job.logPath, "job: attempt \(attempt) of \(job.retries + 1)\n") }
             let result = await attemptWithTimeout(job)
-            guard case .failed(let message, _, _) = result, attempt <= job.retries, !Task.isCancelled else {
+            guard case .failed(let message, _, _, _) = result, attempt <= job.retries, !Task.isCancelled else {
                 return (result, attempt)
             }
             appendToLog(job.logPath, "job: attempt \(attempt) failed (\(message)); next in \(delay) s\n")
@@ -78,7 +78,8 @@ struct Executor: Sendable {
             let ended = await group.next()! ?? .interrupted
             if Task.isCancelled { return ended }
             appendToLog(job.logPath, "job: timed out after \(limit) s\n")
-            return .failed(message: "timed out after \(ffmpegSecondsText(limit)) s", tailOfLog: true, durationSeconds: limit)
+            return .failed(message: "timed out after \(ffmpegSecondsText(limit)) s", tailOfLog: true, durationSeconds: limit,
+                           kind: .timeout)
         }
     }
 
@@ -133,7 +134,10 @@ struct Executor: Sendable {
                 cleanUp()
                 if error is CancellationError || Task.isCancelled { return .interrupted }
                 let tail = error is RecipeStepFailed
-                return .failed(message: "\(error)", tailOfLog: tail, durationSeconds: monotonicSeconds() - start)
+                let kind: FailureKind
+                if let step = error as? RecipeStepFailed { kind = FailureKind(step.outcome) }
+                else if error is RecipeInputError { kind = .input } else { kind = .job }
+                return .failed(message: "\(error)", tailOfLog: tail, durationSeconds: monotonicSeconds() - start, kind: kind)
             }
             return finishRun(job, temporaries: temporaries, start: start, cleanUp: cleanUp)
         case .run(let commands):
@@ -149,7 +153,8 @@ struct Executor: Sendable {
                     if Task.isCancelled { cleanUp(); return .interrupted }
                     if !outcome.isSuccess {
                         cleanUp()
-                        return .failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start)
+                        return .failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start,
+                                       kind: FailureKind(outcome))
                     }
                 } catch is CancellationError {
                     cleanUp()
@@ -171,7 +176,8 @@ struct Executor: Sendable {
             for (out, tmp) in zip(job.outputs, temporaries) {
                 guard let st = FileStatus.of(tmp), st.isRegularFile else {
                     cleanUp()
-                    return .failed(message: "the command succeeded but did not write the output '\(out)'", tailOfLog: true, durationSeconds: monotonicSeconds() - start)
+                    return .failed(message: "the command succeeded but did not write the output '\(out)'", tailOfLog: true,
+                                   durationSeconds: monotonicSeconds() - start, kind: .missingOutput)
                 }
                 do {
                     let d = try hashFile(atPath: tmp)
