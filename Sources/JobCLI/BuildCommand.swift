@@ -31,6 +31,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-overwrite"), help: "Let a rule replace a file that job did not create.")
     var allowOverwrite = false
 
+    @Flag(name: .customLong("strict"), help: "Exit 1 when a rule's outputs came from its fallback.")
+    var strict = false
+
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Write Prometheus metrics of the build to this file.", valueName: "file"))
     var metricsFile: String?
 
@@ -62,7 +65,7 @@ struct BuildCommand: AsyncParsableCommand {
         if let metricsPath { try writeAtomically(metricsPath, MetricsFormatter.text(observer.reports, summary: summary)) }
         if let tracePath { try writeAtomically(tracePath, TraceFormatter.json(observer.reports)) }
         if summary.interrupted { throw ExitCode(130) }
-        if summary.failed > 0 { throw ExitCode(1) }
+        if summary.failed > 0 || (strict && summary.fallback > 0) { throw ExitCode(1) }
     }
 }
 

@@ -47,6 +47,8 @@ public enum FailureKind: String, Sendable {
 /// How an instance ended in this build.
 public enum InstanceStatus: String, Sendable {
     case built, skipped, restored, failed
+    /// The recipe failed and its `fallback:` made the outputs: not recorded as up to date.
+    case fallback
     /// Not run: a rule it needs failed, or the build stopped (a failure without -k, Ctrl-C).
     case blocked
 }
@@ -73,7 +75,7 @@ public struct InstanceReport: Sendable {
 }
 
 public struct BuildSummary: Sendable {
-    public var built = 0, skipped = 0, restored = 0, failed = 0, blocked = 0
+    public var built = 0, skipped = 0, restored = 0, failed = 0, blocked = 0, fallback = 0
     public var durationSeconds = 0.0
     public var interrupted = false
     public var dryRun = false

@@ -71,6 +71,7 @@ public final class Builder: @unchecked Sendable {
             case .restored: summary.restored += 1
             case .failed: summary.failed += 1
             case .blocked: summary.blocked += 1
+            case .fallback: summary.fallback += 1
             }
             observer.instanceFinished(report, completed: run.completed, total: closure.count)
         }
@@ -92,6 +93,8 @@ public final class Builder: @unchecked Sendable {
         var pendingOutputs = Set<String>()
 
         var pending: [Int: Decision] = [:]
+        // Instances whose recipe failed and whose fallback runs now, with the recipe's error.
+        var inFallback: [Int: String] = [:]
         await withTaskGroup(of: (Int, (result: ExecutionResult, attempts: Int)).self) { group in
             var running = 0
             while true {
@@ -198,11 +201,42 @@ public final class Builder: @unchecked Sendable {
                     summary.interrupted = true
                     run.settle(i, outputs: nil, failed: true)
                     finish(report(i, .blocked, .buildStopped))
+                case .failed(let message, _, _, _) where inFallback[i] == nil && inst.fallback != nil && !Task.isCancelled:
+                    // The recipe failed after its retries: the fallback makes the outputs instead.
+                    let fallback = inst.fallback!
+                    inFallback[i] = message
+                    pending[i] = decision
+                    let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs,
+                                           work: fallback.program.map { .program($0) } ?? .run(fallback.commands),
+                                           environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
+                                                                   uniquingKeysWith: { _, b in b }),
+                                           logPath: cache.logPath(for: inst.name) + ".fallback",
+                                           scratchDirectory: cache.scratchPath(for: inst.name),
+                                           inputDigests: decision.material.inputDigests, timeoutSeconds: inst.timeoutSeconds)
+                    running += 1
+                    runStarted[i] = monotonicSeconds()
+                    runSlot[i] = freeSlots.popLast() ?? 0
+                    group.addTask { (i, await executor.execute(job)) }
                 case .failed(let message, let tail, let duration, let kind):
+                    let message = inFallback[i].map { "\($0); its fallback failed too: \(message)" } ?? message
                     run.settle(i, outputs: nil, failed: true)
                     finish(report(i, .failed, decision.reason, duration: duration, failure: message, log: tail ? log : nil,
                                   attempts: attempts, kind: kind))
                     if !options.keepGoing { run.stopping = true }
+                case .prepared(let temporaries, let newDigests, let duration) where inFallback[i] != nil:
+                    do {
+                        let outputs = try commitFallback(i, temporaries: temporaries, digests: newDigests, state: state,
+                                                         fileDigests: digests)
+                        run.settle(i, outputs: outputs, failed: false)
+                        observer.warning("'\(inst.name)' failed (\(inFallback[i]!)); its fallback made the outputs")
+                        finish(report(i, .fallback, decision.reason, duration: duration, failure: inFallback[i],
+                                      log: log, attempts: attempts))
+                    } catch {
+                        for t in temporaries { try? FileOperations.removeFile(t) }
+                        run.settle(i, outputs: nil, failed: true)
+                        finish(report(i, .failed, decision.reason, failure: "\(error)", kind: .job))
+                        if !options.keepGoing { run.stopping = true }
+                    }
                 case .prepared(let temporaries, let newDigests, let duration):
                     let restored: Bool
                     if case .restore = decision.action { restored = true } else { restored = false }
@@ -226,6 +260,22 @@ public final class Builder: @unchecked Sendable {
         summary.durationSeconds = monotonicSeconds() - started
         observer.buildFinished(summary)
         return summary
+    }
+
+    /// Puts a fallback's outputs in place: `job` made them (so the next real run may replace
+    /// them), but the rule is not recorded as done, so the next build tries its recipe again.
+    func commitFallback(_ i: Int, temporaries: [String], digests newDigests: [ContentDigest], state: StateDatabase,
+                        fileDigests: FileDigests) throws -> [OutputRecord] {
+        let inst = graph.instances[i]
+        for (out, d) in zip(inst.outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
+            if options.allowOverwrite || (try? hashFile(atPath: out)) == d { continue }
+            throw OverwriteRefused(path: out)
+        }
+        let outputs = zip(inst.outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
+        try state.recordProduced(outputs)
+        for (tmp, out) in zip(temporaries, inst.outputs) { try FileOperations.rename(tmp, to: out) }
+        for o in outputs { fileDigests.set(o.path, digest: o.digest, status: FileStatus.of(o.path), trusted: true) }
+        return outputs
     }
 
     /// Makes a prepared result the rule's outputs: refuse to replace a file `job` did not make

@@ -116,6 +116,7 @@ public enum RecipeRegistry {
         MixRecipe.name: MixRecipe.self,
         OverlayRecipe.name: OverlayRecipe.self,
         SubtitlesRecipe.name: SubtitlesRecipe.self,
+        PlaceholderRecipe.name: PlaceholderRecipe.self,
     ]
     public static var allNames: Set<String> { Set(available.keys) }
 

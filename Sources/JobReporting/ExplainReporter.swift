@@ -15,6 +15,7 @@ public final class ExplainReporter: BuildObserver {
         case .built: out.write("\(r.name): would run (\(r.reason))\n")
         case .failed: out.write("\(r.name): cannot tell: \(r.failure ?? "error")\n")
         case .blocked: out.write("\(r.name): not reached (\(r.reason))\n")
+        case .fallback: out.write("\(r.name): would use its fallback\n")
         }
     }
 

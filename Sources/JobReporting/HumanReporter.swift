@@ -45,7 +45,7 @@ public final class HumanReporter: BuildObserver {
                 for c in r.commands { out.write("  " + c.replacingAll("\n", with: "\n  ") + "\n") }
             case .restored: out.write("would restore \(r.name) from the cache: \(r.reason)\n")
             case .skipped: if verbose { out.write("up to date: \(r.name)\n") }
-            case .failed, .blocked: break
+            case .failed, .blocked, .fallback: break
             }
             return
         }
@@ -72,6 +72,9 @@ public final class HumanReporter: BuildObserver {
                 }
             }
             err.write(text)
+        case .fallback:
+            clearStatus()
+            out.write("[\(completed)/\(total)] fallback \(r.name) (\(JSONText.seconds(r.durationSeconds))s)\n")
         case .blocked:
             if verbose { clearStatus(); out.write("[\(completed)/\(total)] not run \(r.name)\n") }
         }
@@ -86,10 +89,11 @@ public final class HumanReporter: BuildObserver {
         if s.interrupted { err.write("job: interrupted\n") }
         if s.failed > 0 {
             err.write("job: \(s.failed) failed, \(s.built) built, \(s.restored) restored, \(s.skipped) up to date, \(s.blocked) not run\n")
-        } else if s.built + s.restored == 0 && !s.interrupted {
+        } else if s.built + s.restored + s.fallback == 0 && !s.interrupted {
             out.write("job: nothing to do\n")
         } else if !s.interrupted {
-            out.write("job: \(s.built) built, \(s.restored) restored, \(s.skipped) up to date in \(JSONText.seconds(s.durationSeconds))s\n")
+            let fallbacks = s.fallback > 0 ? ", \(s.fallback) from fallbacks" : ""
+            out.write("job: \(s.built) built, \(s.restored) restored\(fallbacks), \(s.skipped) up to date in \(JSONText.seconds(s.durationSeconds))s\n")
         }
     }
 

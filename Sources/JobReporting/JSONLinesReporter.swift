@@ -29,6 +29,7 @@ public final class JSONLinesReporter: BuildObserver {
         if r.status != .skipped { pairs.append(("reason", JSONText.string(r.reason.description))) }
         if dryRun { pairs.append(("dry_run", "true")) }
         if r.attempts > 1 { pairs.append(("attempts", String(r.attempts))) }
+        if let kind = r.failureKind, r.status == .failed { pairs.append(("failure", JSONText.string(kind.rawValue))) }
         if let f = r.failure { pairs.append(("error", JSONText.string(f))) }
         if let l = r.logPath { pairs.append(("log", JSONText.string(l))) }
         out.write(JSONText.object(pairs) + "\n")
@@ -42,6 +43,7 @@ public final class JSONLinesReporter: BuildObserver {
             ("duration_s", JSONText.seconds(s.durationSeconds)),
         ]
         pairs.append(("blocked", String(s.blocked)))
+        if s.fallback > 0 { pairs.append(("fallback", String(s.fallback))) }
         if s.interrupted { pairs.append(("interrupted", "true")) }
         if s.dryRun { pairs.append(("dry_run", "true")) }
         out.write(JSONText.object(pairs) + "\n")

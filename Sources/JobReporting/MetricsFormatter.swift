@@ -13,7 +13,7 @@ public enum MetricsFormatter {
         out += "# TYPE job_rule_duration_seconds histogram\n"
         struct Key: Hashable { var rule: String; var status: String }
         var groups: [Key: [Double]] = [:]
-        for r in reports where r.status == .built || r.status == .restored || r.status == .failed {
+        for r in reports where r.status == .built || r.status == .restored || r.status == .failed || r.status == .fallback {
             groups[Key(rule: r.rule, status: r.status.rawValue), default: []].append(r.durationSeconds)
         }
         for key in groups.keys.sorted(by: { ($0.rule, $0.status) < ($1.rule, $1.status) }) {

@@ -167,6 +167,21 @@ public final class StateDatabase: @unchecked Sendable {
         for o in outputs { produced[o.path] = o.digest }
     }
 
+    /// Records that `job` wrote these files (a fallback's outputs), without recording the rule
+    /// as up to date: the next build runs the rule again and may replace them.
+    public func recordProduced(_ outputs: [OutputRecord]) throws {
+        try db.transaction {
+            let p = try statement("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
+            for o in outputs {
+                p.bind(1, o.path)
+                p.bind(2, Int64(bitPattern: o.digest.high))
+                p.bind(3, Int64(bitPattern: o.digest.low))
+                try p.run()
+            }
+        }
+        for o in outputs { produced[o.path] = o.digest }
+    }
+
     /// Remembers a file's status and digest; written by `flush()`, in one transaction. Losing
     /// these to a crash only costs hashing again.
     public func rememberFile(_ path: String, _ record: FileRecord) {

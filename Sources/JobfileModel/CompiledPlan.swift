@@ -6,7 +6,7 @@ import JobRecipes
 /// for the same Jobfile bytes, overrides, root and `job` version (all in `key`), and while every
 /// glob it read still matches the same files (re-read on load: one directory scan each).
 public enum CompiledPlan {
-    static let magic = "job-plan-v3"
+    static let magic = "job-plan-v4"
 
     /// The key of a plan: everything its content depends on besides the globs.
     public static func key(displayName: String, text: String, overrides: [VarOverride], rootDirectory: String,
@@ -109,14 +109,7 @@ public enum CompiledPlan {
         }
     }
 
-    static func encode(_ inst: RuleInstance, _ w: inout BinaryWriter) {
-        w.string(inst.rule)
-        w.string(inst.name)
-        w.strings(inst.outputs)
-        w.int(inst.outputNames.count)
-        for (k, v) in inst.outputNames.sorted(by: { $0.key < $1.key }) { w.string(k); w.int(v) }
-        w.strings(inst.inputs)
-        let inv = inst.invocation
+    static func encode(_ inv: RecipeInvocation, _ w: inout BinaryWriter) {
         w.string(inv.kind)
         w.int(inv.commands.count)
         for c in inv.commands {
@@ -129,6 +122,17 @@ public enum CompiledPlan {
         w.strings(inv.tools)
         w.string(inv.parameters)
         if let source = inv.source { w.int(1); encode(source, &w) } else { w.int(0) }
+    }
+
+    static func encode(_ inst: RuleInstance, _ w: inout BinaryWriter) {
+        w.string(inst.rule)
+        w.string(inst.name)
+        w.strings(inst.outputs)
+        w.int(inst.outputNames.count)
+        for (k, v) in inst.outputNames.sorted(by: { $0.key < $1.key }) { w.string(k); w.int(v) }
+        w.strings(inst.inputs)
+        encode(inst.invocation, &w)
+        if let fallback = inst.fallback { w.int(1); encode(fallback, &w) } else { w.int(0) }
         w.int(inst.environment.count)
         for e in inst.environment { w.string(e.name); w.string(e.value) }
         w.optionalString(inst.pool)
@@ -233,14 +237,8 @@ public enum CompiledPlan {
         }
     }
 
-    static func decodeInstance(_ r: inout BinaryReader, presets: PresetTable) -> RuleInstance? {
-        guard let rule = r.string(), let name = r.string(), let outputs = r.strings(), let nNames = r.count() else { return nil }
-        var outputNames: [String: Int] = [:]
-        for _ in 0..<nNames {
-            guard let k = r.string(), let v = r.int(), v >= 0, v < outputs.count else { return nil }
-            outputNames[k] = v
-        }
-        guard let inputs = r.strings(), let kind = r.string(), let nCommands = r.count() else { return nil }
+    static func decodeInvocation(_ r: inout BinaryReader, outputs: [String], presets: PresetTable) -> RecipeInvocation? {
+        guard let kind = r.string(), let nCommands = r.count() else { return nil }
         var commands: [Command] = []
         for _ in 0..<nCommands {
             switch r.int() {
@@ -276,6 +274,24 @@ public enum CompiledPlan {
             requires = again.requires
             source = s
         }
+        return RecipeInvocation(kind: kind, commands: commands, program: program, source: source,
+                                reads: reads, tools: tools, requires: requires, parameters: parameters)
+    }
+
+    static func decodeInstance(_ r: inout BinaryReader, presets: PresetTable) -> RuleInstance? {
+        guard let rule = r.string(), let name = r.string(), let outputs = r.strings(), let nNames = r.count() else { return nil }
+        var outputNames: [String: Int] = [:]
+        for _ in 0..<nNames {
+            guard let k = r.string(), let v = r.int(), v >= 0, v < outputs.count else { return nil }
+            outputNames[k] = v
+        }
+        guard let inputs = r.strings(), let invocation = decodeInvocation(&r, outputs: outputs, presets: presets),
+              let hasFallback = r.int() else { return nil }
+        var fallback: RecipeInvocation?
+        if hasFallback == 1 {
+            guard let f = decodeInvocation(&r, outputs: outputs, presets: presets) else { return nil }
+            fallback = f
+        }
         guard let nEnv = r.count() else { return nil }
         var env: [EnvironmentEntry] = []
         for _ in 0..<nEnv { guard let k = r.string(), let v = r.string() else { return nil }; env.append(EnvironmentEntry(name: k, value: v)) }
@@ -290,12 +306,11 @@ public enum CompiledPlan {
         pathLocations.reserveCapacity(nLocations)
         for _ in 0..<nLocations { guard let k = r.string(), let l = decodeLocation(&r) else { return nil }; pathLocations[k] = l }
         var instance = RuleInstance(rule: rule, name: name, outputs: outputs, outputNames: outputNames, inputs: inputs,
-                            invocation: RecipeInvocation(kind: kind, commands: commands, program: program, source: source,
-                                                         reads: reads, tools: tools, requires: requires,
-                                                         parameters: parameters),
+                            invocation: invocation,
                             environment: env, pool: pool, retries: retries, timeoutSeconds: timeout,
                             description: description, location: location, pathLocations: pathLocations)
         instance.retryDelaySeconds = retryDelay
+        instance.fallback = fallback
         return instance
     }
 }

@@ -48,6 +48,8 @@ public struct RuleInstance: Sendable {
     /// Declared environment, sorted by name.
     public var environment: [EnvironmentEntry]
     public var pool: String?
+    /// What makes the outputs when the recipe still fails after its retries (`fallback:`).
+    public var fallback: RecipeInvocation? = nil
     public var retries: Int
     /// The wait before the first retry (doubling after each); nil: 1 s.
     public var retryDelaySeconds: Double? = nil

@@ -22,7 +22,7 @@ struct RuleExpansion {
     var globs: [GlobRecord] = []
 
     static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
-                                        "retries", "retry_delay", "timeout", "description"]
+                                        "retries", "retry_delay", "timeout", "description", "fallback"]
 
     /// One instance between the two passes.
     struct Pending {
@@ -243,6 +243,20 @@ struct RuleExpansion {
             if let n = Int(s), n >= 0 { retries = n }
             else { d.error("'retries' must be a whole number of at least 0, not '\(s)'", at: tree.location(node)) }
         }
+        var fallback: RecipeInvocation?
+        if let (_, node) = p.body["fallback"], let pairs = tree.mapping(node, what: "'fallback'", diagnostics: &d) {
+            let recipes = pairs.filter { RecipeRegistry.allNames.contains($0.key) }
+            tree.checkKeys(pairs, allowed: RecipeRegistry.allNames, in: "'fallback'", diagnostics: &d)
+            if recipes.count != 1 {
+                d.error("'fallback' holds exactly one recipe (run, placeholder, ...)", at: tree.location(node))
+            } else if let value = parameterValue(recipes[0].value, tree: tree, scope: scope,
+                                                 shell: recipes[0].key == RunRecipe.name, diagnostics: &d),
+                      let recipe = RecipeRegistry.available[recipes[0].key] {
+                fallback = recipe.invocation(RecipeRequest(parameters: value, outputs: p.outputs, presets: inputs.presets),
+                                             diagnostics: &d)
+                for read in fallback?.reads ?? [] { addInput(read, tree.location(recipes[0].value), name: nil) }
+            }
+        }
         var retryDelay: Double?
         if let (_, node) = p.body["retry_delay"], let s = tree.string(node, what: "'retry_delay'", diagnostics: &d) {
             if let t = parseDurationSeconds(s) { retryDelay = t }
@@ -264,6 +278,7 @@ struct RuleExpansion {
                             retries: retries, timeoutSeconds: timeout, description: description,
                             location: p.location, pathLocations: pathLocations)
         instance.retryDelaySeconds = retryDelay
+        instance.fallback = fallback
         return instance
     }
 }

@@ -63,3 +63,44 @@ import Testing
         #expect(!p.exists("out.txt"))
     }
 }
+
+extension RetryTimeoutScenarios {
+    @Test func aFallbackMakesTheOutputAndTheNextBuildTriesAgain() throws {
+        let p = try JobProject(jobfile: """
+            version: 1
+            presets:
+              tiny:
+                video: {width: 160, height: 90, fps: 15, speed: ultrafast}
+                audio: {bitrate: 64k}
+            rules:
+              clip:
+                output: out/clip.mp4
+                inputs: [source.txt]
+                run: grep -q good source.txt && cp good.mp4 ${out}
+                fallback:
+                  placeholder: {duration: 1.5, preset: tiny}
+              copy:
+                inputs: [out/clip.mp4]
+                output: out/copy.mp4
+                run: cp ${in} ${out}
+            """, files: ["source.txt": "bad\n"])
+        try MediaFixtures.clip(p.path("good.mp4"), seconds: 1, width: 160, height: 90)
+        let r = try p.build()
+        #expect(r.status == 0)
+        #expect(r.instances("fallback") == ["clip"])
+        #expect(r.instances("built") == ["copy"])
+        #expect(r.summary?["fallback"] as? Int == 1)
+        #expect(abs((Double(try MediaFixtures.probe(p.path("out/clip.mp4"), "format=duration")) ?? 0) - 1.5) < 0.1)
+        #expect(try MediaFixtures.probe(p.path("out/clip.mp4"), "stream=width", stream: "v:0") == "160")
+        // Never up to date: the next build tries the recipe again (and falls back again).
+        let strict = try p.build(["--strict"])
+        #expect(strict.status == 1)
+        #expect(strict.instances("fallback") == ["clip"])
+        // Once the recipe works, its output replaces the placeholder, and the dependent follows.
+        try p.write("source.txt", "good\n")
+        let fixed = try p.build()
+        #expect(fixed.status == 0)
+        #expect(fixed.instances("built") == ["clip", "copy"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: p.path("out/copy.mp4"))) == Data(contentsOf: URL(fileURLWithPath: p.path("good.mp4"))))
+    }
+}
