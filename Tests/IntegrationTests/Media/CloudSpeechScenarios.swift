@@ -3,6 +3,8 @@ import Testing
 
 /// The `openai` TTS engine against a real HTTP server on loopback that speaks the protocol.
 @Suite(.serialized) struct CloudSpeechScenarios {
+    struct ServerDidNotStart: Error { var stderr: String; var running: Bool }
+
     /// Starts Tests/Fixtures/fake_speech_server.py; stops it when the test ends.
     final class SpeechServer {
         let process = Process()
@@ -16,11 +18,15 @@ import Testing
             logPath = directory + "/server.log"
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", script, portFile, logPath]
+            let errors = directory + "/server.err"
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: errors)
             try process.run()
-            guard eventually(10, { FileManager.default.fileExists(atPath: portFile) }),
+            guard eventually(30, { FileManager.default.fileExists(atPath: portFile) }),
                   let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) else {
-                process.terminate()
-                throw CocoaError(.fileNoSuchFile)
+                kill(process.processIdentifier, SIGKILL)
+                let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                throw ServerDidNotStart(stderr: said, running: process.isRunning)
             }
             self.port = port
         }
