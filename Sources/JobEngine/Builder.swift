@@ -95,6 +95,7 @@ public final class Builder: @unchecked Sendable {
         var pending: [Int: Decision] = [:]
         // Instances whose recipe failed and whose fallback runs now, with the recipe's error.
         var inFallback: [Int: String] = [:]
+        var timerPending = false
         await withTaskGroup(of: (Int, (result: ExecutionResult, attempts: Int)).self) { group in
             var running = 0
             while true {
@@ -154,7 +155,9 @@ public final class Builder: @unchecked Sendable {
                 }
                 // Start what -j and the pools allow.
                 if !run.stopping {
-                    while running < options.jobs, let i = run.nextRunnable(pools: graph.jobfile.pools) {
+                    while running < options.jobs,
+                          let i = run.nextRunnable(pools: graph.jobfile.pools, rates: graph.jobfile.poolRates,
+                                                   now: monotonicSeconds()) {
                         let inst = graph.instances[i]
                         let work: ExecutionJob.Work
                         if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
@@ -183,12 +186,25 @@ public final class Builder: @unchecked Sendable {
                         finish(report(i, .blocked, .buildStopped))
                     }
                 }
-                if running == 0 {
+                // A pool's rate holds some back: wake up when the next may start.
+                if let wake = run.rateWake, !timerPending {
+                    timerPending = true
+                    group.addTask {
+                        try? await Task.sleep(for: .milliseconds(max(1, Int((wake - monotonicSeconds()) * 1000))))
+                        return (-1, (.interrupted, 0))
+                    }
+                }
+                if running == 0 && !timerPending {
                     // Settling may have made more instances ready (to judge, or to report blocked).
                     if run.ready.isEmpty && run.runnable.isEmpty { break }
                     continue
                 }
                 guard let (i, (result, attempts)) = await group.next() else { break }
+                if i == -1 {
+                    timerPending = false
+                    run.releaseRateWaiters()
+                    continue
+                }
                 running -= 1
                 if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
                 run.release(pool: graph.instances[i].pool)

@@ -14,6 +14,11 @@ struct SchedulerState {
     var runnable = PriorityQueue()
     var poolRunning: [String: Int] = [:]
     var poolWaiting: [String: [Int]] = [:]
+    /// Rate-limited pools: when the next start may happen (monotonic seconds).
+    var poolNextStart: [String: Double] = [:]
+    /// Instances held back by a pool's rate, and the earliest time one may start.
+    var rateWaiting: [Int] = []
+    var rateWake: Double?
     var settledOutputs: [Int: [String: ContentDigest]?] = [:]
     var failed: [Bool]
     var completed = 0
@@ -51,17 +56,35 @@ struct SchedulerState {
         }
     }
 
-    /// The most urgent runnable instance whose pool has room; those whose pool is full wait.
-    mutating func nextRunnable(pools: [String: Int]) -> Int? {
+    /// The most urgent runnable instance whose pool has room; those whose pool is full wait for
+    /// a slot, those whose pool's rate is used up wait for `rateWake`.
+    mutating func nextRunnable(pools: [String: Int], rates: [String: Double], now: Double) -> Int? {
         while let i = runnable.pop() {
             guard let pool = graph.instances[i].pool, let limit = pools[pool] else { return i }
-            if poolRunning[pool, default: 0] < limit {
-                poolRunning[pool, default: 0] += 1
-                return i
+            if poolRunning[pool, default: 0] >= limit {
+                poolWaiting[pool, default: []].append(i)
+                continue
             }
-            poolWaiting[pool, default: []].append(i)
+            if let rate = rates[pool] {
+                let next = poolNextStart[pool] ?? now
+                if next > now + 0.001 {
+                    rateWaiting.append(i)
+                    rateWake = min(rateWake ?? next, next)
+                    continue
+                }
+                poolNextStart[pool] = max(next, now) + 60 / rate
+            }
+            poolRunning[pool, default: 0] += 1
+            return i
         }
         return nil
+    }
+
+    /// Puts the instances held back by rates back in line (after the wake-up time passed).
+    mutating func releaseRateWaiters() {
+        for i in rateWaiting { runnable.push(i, priority: priority[i]) }
+        rateWaiting.removeAll()
+        rateWake = nil
     }
 
     mutating func release(pool: String?) {
@@ -71,6 +94,7 @@ struct SchedulerState {
     }
 
     mutating func releaseAllPoolWaiters() {
+        releaseRateWaiters()
         for (_, waiting) in poolWaiting { for i in waiting { runnable.push(i, priority: priority[i]) } }
         poolWaiting.removeAll()
     }

@@ -6,7 +6,7 @@ import JobRecipes
 /// for the same Jobfile bytes, overrides, root and `job` version (all in `key`), and while every
 /// glob it read still matches the same files (re-read on load: one directory scan each).
 public enum CompiledPlan {
-    static let magic = "job-plan-v4"
+    static let magic = "job-plan-v5"
 
     /// The key of a plan: everything its content depends on besides the globs.
     public static func key(displayName: String, text: String, overrides: [VarOverride], rootDirectory: String,
@@ -58,6 +58,8 @@ public enum CompiledPlan {
         for (k, v) in j.vars.sorted(by: { $0.key < $1.key }) { w.string(k); w.string(v) }
         w.int(j.pools.count)
         for (k, v) in j.pools.sorted(by: { $0.key < $1.key }) { w.string(k); w.int(v) }
+        w.int(j.poolRates.count)
+        for (k, v) in j.poolRates.sorted(by: { $0.key < $1.key }) { w.string(k); w.double(v) }
         w.int(j.presets.count)
         for (k, v) in j.presets.sorted(by: { $0.key < $1.key }) { w.string(k); encode(v, &w) }
         w.strings(j.roots)
@@ -154,6 +156,9 @@ public enum CompiledPlan {
         guard let nPools = r.count() else { return nil }
         var pools: [String: Int] = [:]
         for _ in 0..<nPools { guard let k = r.string(), let v = r.int() else { return nil }; pools[k] = v }
+        guard let nRates = r.count() else { return nil }
+        var poolRates: [String: Double] = [:]
+        for _ in 0..<nRates { guard let k = r.string(), let v = r.double() else { return nil }; poolRates[k] = v }
         guard let nPresets = r.count() else { return nil }
         var presets: [String: ParameterValue] = [:]
         for _ in 0..<nPresets { guard let k = r.string(), let v = decodeParameter(&r) else { return nil }; presets[k] = v }
@@ -191,8 +196,10 @@ public enum CompiledPlan {
             guard let p = r.string(), let stems = r.strings() else { return nil }
             globs.append(GlobRecord(pattern: p, stems: stems))
         }
-        return Jobfile(displayName: displayName, source: "", vars: vars, pools: pools, presets: presets, roots: roots,
+        var jobfile = Jobfile(displayName: displayName, source: "", vars: vars, pools: pools, presets: presets, roots: roots,
                        rules: rules, instances: instances, targets: targets, globs: globs)
+        jobfile.poolRates = poolRates
+        return jobfile
     }
 
     static func decodeLocation(_ r: inout BinaryReader) -> SourceLocation? {

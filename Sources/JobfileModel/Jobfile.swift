@@ -8,7 +8,10 @@ public struct Jobfile: Sendable {
     /// The Jobfile's text, to quote lines in diagnostics found after loading.
     public var source: String
     public var vars: [String: String]
+    /// Pool name -> at most this many of its rules at once.
     public var pools: [String: Int]
+    /// Pool name -> at most this many starts per minute (`per_minute:`, for paid APIs).
+    public var poolRates: [String: Double] = [:]
     /// Presets as written, for the built-in recipes.
     public var presets: [String: ParameterValue]
     /// Absolute directories outside the project that paths may point into.

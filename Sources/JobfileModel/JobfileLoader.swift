@@ -86,7 +86,7 @@ public struct JobfileLoader {
         var rules = ExpansionInputs(tree: tree, rootDirectory: rootDirectory)
         rules.roots = readRoots(section["roots"]?.value, tree: tree, diagnostics: &d)
         rules.vars = readVars(section["vars"]?.value, tree: tree, diagnostics: &d)
-        let pools = readPools(section["pools"]?.value, tree: tree, diagnostics: &d)
+        let (pools, poolRates) = readPools(section["pools"]?.value, tree: tree, diagnostics: &d)
         rules.pools = pools
         var presets: [String: ParameterValue] = [:]
         if let p = section["presets"]?.value, let pairs = tree.mapping(p, what: "'presets'", diagnostics: &d) {
@@ -106,9 +106,11 @@ public struct JobfileLoader {
         }
         let targets = readTargets(section["targets"]?.value, tree: tree, vars: rules.vars, diagnostics: &d)
         try d.throwIfErrors()
-        return Jobfile(displayName: displayName, source: text, vars: rules.vars, pools: pools,
-                       presets: presets, roots: rules.roots, rules: expansion.rules,
-                       instances: expansion.instances, targets: targets, globs: expansion.globs)
+        var jobfile = Jobfile(displayName: displayName, source: text, vars: rules.vars, pools: pools,
+                              presets: presets, roots: rules.roots, rules: expansion.rules,
+                              instances: expansion.instances, targets: targets, globs: expansion.globs)
+        jobfile.poolRates = poolRates
+        return jobfile
     }
 
     func yamlDiagnostic(_ e: YamlError) -> Diagnostic {
@@ -201,16 +203,35 @@ public struct JobfileLoader {
         return resolved
     }
 
-    func readPools(_ node: Node?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> [String: Int] {
+    /// `name: N` (at most N at once), or `name: {jobs: N, per_minute: R}` (and at most R starts
+    /// a minute, spread evenly: one every 60/R seconds).
+    func readPools(_ node: Node?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> ([String: Int], [String: Double]) {
         var pools: [String: Int] = [:]
-        guard let node, let pairs = tree.mapping(node, what: "'pools'", diagnostics: &d) else { return pools }
+        var rates: [String: Double] = [:]
+        guard let node, let pairs = tree.mapping(node, what: "'pools'", diagnostics: &d) else { return (pools, rates) }
         for p in pairs {
             if !isValidName(p.key) { d.error("invalid pool name '\(p.key)'", at: tree.location(p.keyNode)); continue }
+            if case .mapping = p.value {
+                guard let fields = tree.mapping(p.value, what: "pool '\(p.key)'", diagnostics: &d) else { continue }
+                tree.checkKeys(fields, allowed: ["jobs", "per_minute"], in: "pool '\(p.key)'", diagnostics: &d)
+                pools[p.key] = Int.max
+                for f in fields {
+                    guard let s = tree.string(f.value, what: "'\(f.key)'", diagnostics: &d) else { continue }
+                    if f.key == "jobs" {
+                        if let n = Int(s), n >= 1 { pools[p.key] = n }
+                        else { d.error("'jobs' of pool '\(p.key)' must be a whole number of at least 1, not '\(s)'", at: tree.location(f.value)) }
+                    } else if f.key == "per_minute" {
+                        if let r = Double(s), r > 0, r.isFinite { rates[p.key] = r }
+                        else { d.error("'per_minute' of pool '\(p.key)' must be a number more than 0, not '\(s)'", at: tree.location(f.value)) }
+                    }
+                }
+                continue
+            }
             guard let s = tree.string(p.value, what: "pool '\(p.key)'", diagnostics: &d) else { continue }
             if let n = Int(s), n >= 1 { pools[p.key] = n }
             else { d.error("pool '\(p.key)' must be a whole number of at least 1, not '\(s)'", at: tree.location(p.value)) }
         }
-        return pools
+        return (pools, rates)
     }
 
     func readTargets(_ node: Node?, tree: YAMLTree, vars: [String: String],

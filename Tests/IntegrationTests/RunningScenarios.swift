@@ -173,3 +173,38 @@ import Testing
         #expect(r.instances("skipped") == ["make"])
     }
 }
+
+extension RunningScenarios {
+    @Test func aPoolRateSpacesTheStarts() throws {
+        let rules = (1...4).map { n in """
+              r\(n):
+                output: out/\(n).txt
+                pool: api
+                run: date +%s.%N > ${out}
+            """ }.joined(separator: "\n")
+        let p = try JobProject(jobfile: "version: 1\npools:\n  api: {jobs: 4, per_minute: 300}\nrules:\n" + rules + "\n")
+        let r = try p.build(["-j", "4"])
+        #expect(r.status == 0)
+        let starts = (1...4).compactMap { Double(p.read("out/\($0).txt")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") }.sorted()
+        #expect(starts.count == 4)
+        // 300 a minute: one start every 0.2 s.
+        for (a, b) in zip(starts, starts.dropFirst()) { #expect(b - a > 0.15, "starts \(starts)") }
+    }
+
+    @Test func aBadPoolRateIsAnError() throws {
+        let p = try JobProject(jobfile: """
+            version: 1
+            pools:
+              api: {jobs: 0, per_minut: 3}
+            rules:
+              a:
+                output: a.txt
+                pool: api
+                run: touch ${out}
+            """)
+        let r = try p.job(["build"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("Jobfile:3:15: error: 'jobs' of pool 'api' must be a whole number of at least 1, not '0'"))
+        #expect(r.stderr.contains("unknown key 'per_minut' in pool 'api' (did you mean 'per_minute'?)"))
+    }
+}
