@@ -11,6 +11,8 @@ public final class HumanReporter: BuildObserver {
     let statusLine: Bool
     var dryRun = false
     let line: StatusLine
+    /// The rules running now, in the order they started, for the status line.
+    var running: [String] = []
 
     /// Where running rules report their progress: the status line, on a terminal only.
     public var progressSink: (any ProgressSink)? { statusLine ? line : nil }
@@ -32,12 +34,19 @@ public final class HumanReporter: BuildObserver {
 
     public func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {
         guard statusLine else { return }
-        line.show(counter: "[\(completed)/\(total)]", name: description ?? name)
+        running.append(name)
+        line.show(counter: "[\(completed)/\(total)]", name: runningText(latest: description ?? name))
+    }
+
+    /// `name`, or `name (+2 more running)`: what the terminal shows while rules run.
+    func runningText(latest: String) -> String {
+        running.count > 1 ? "\(latest) (+\(running.count - 1) more running)" : latest
     }
 
     func clearStatus() { line.clear() }
 
     public func instanceFinished(_ r: InstanceReport, completed: Int, total: Int) {
+        if let k = running.firstIndex(of: r.name) { running.remove(at: k) }
         if dryRun {
             switch r.status {
             case .built:

@@ -11,15 +11,16 @@ import Testing
                 output: out.txt
                 retries: 2
                 retry_delay: 100ms
-                run: n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; echo "try $n"; [ $n -ge 1 ] && echo ok > ${out}
+                run: n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; echo "try $n"; [ $n -ge 2 ] && echo ok > ${out}
             """)
         let r = try p.build()
         #expect(r.status == 0)
         #expect(r.instances("built") == ["flaky"])
-        #expect(r.ruleEvents.first?["attempts"] as? Int == 2)
-        #expect(p.read("count") == "2\n")
+        #expect(r.ruleEvents.first?["attempts"] as? Int == 3)
+        #expect(p.read("count") == "3\n")
         let log = p.read("cache/logs/flaky.log") ?? ""
-        #expect(log.contains("try 0") && log.contains("try 1"))
+        #expect(log.contains("try 0") && log.contains("try 1") && log.contains("try 2"))
+        #expect(log.contains("job: attempt 2 failed (exit status 1); next in 0.2 s"))
         #expect(log.contains("job: attempt 1 failed (exit status 1); next in 0.1 s"))
     }
 
