@@ -40,6 +40,24 @@ public enum FFmpegArguments {
         return args
     }
 
+    /// The video settings for a recipe that redraws a picture (overlay, subtitles): the
+    /// preset's, or the default codec at the input's own size and frame rate.
+    public static func videoKeepingFrame(of input: MediaInfo.VideoStream, preset: Preset?) -> Preset.Video {
+        if let v = preset?.video { return v }
+        var video = defaultVideo
+        video.width = input.width
+        video.height = input.height
+        video.fps = input.frameRate
+        return video
+    }
+
+    /// The input's sound: converted to the preset's audio, or copied as it is without one.
+    public static func keptAudio(_ info: MediaInfo, preset: Preset?) -> [String] {
+        guard info.audio != nil else { return [] }
+        if let a = preset?.audio { return ["-map", "0:a:0", "-af", audioFilter(a)] + audioCodec(a) }
+        return ["-map", "0:a:0", "-c:a", "copy"]
+    }
+
     /// When no preset is given: H.264 and AAC at high quality, the input's size and rate kept.
     public static let defaultVideo: Preset.Video = {
         var v = Preset.Video()

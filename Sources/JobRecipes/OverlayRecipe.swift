@@ -44,12 +44,7 @@ struct OverlayProgram: RecipeProgram {
     func run(_ context: any RecipeRunContext) async throws {
         let info = try await context.probe(input)
         guard let v = info.video else { throw RecipeInputError("'\(input)' has no video stream to overlay") }
-        var video = preset?.video ?? FFmpegArguments.defaultVideo
-        if preset?.video == nil {
-            video.width = v.width
-            video.height = v.height
-            video.fps = v.frameRate
-        }
+        let video = FFmpegArguments.videoKeepingFrame(of: v, preset: preset)
         let frameWidth = video.width ?? v.width
         let logoWidth = max(2, Int((Double(frameWidth) * scale / 2).rounded()) * 2)
         let m = margin
@@ -66,10 +61,7 @@ struct OverlayProgram: RecipeProgram {
             + "[base][logo]overlay=\(xy),format=\(video.pixelFormat)[v]"
         var argv = FFmpegArguments.start + ["-i", input, "-i", image, "-filter_complex", graph, "-map", "[v]"]
         argv += FFmpegArguments.videoCodec(video)
-        if info.audio != nil {
-            if let a = preset?.audio { argv += ["-map", "0:a:0", "-af", FFmpegArguments.audioFilter(a)] + FFmpegArguments.audioCodec(a) }
-            else { argv += ["-map", "0:a:0", "-c:a", "copy"] }
-        }
+        argv += FFmpegArguments.keptAudio(info, preset: preset)
         try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]], expectedSeconds: info.duration)
     }
 }

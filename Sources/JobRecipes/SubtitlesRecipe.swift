@@ -33,21 +33,13 @@ struct SubtitlesProgram: RecipeProgram {
     func run(_ context: any RecipeRunContext) async throws {
         let info = try await context.probe(input)
         guard let v = info.video else { throw RecipeInputError("'\(input)' has no video stream for subtitles") }
-        var video = preset?.video ?? FFmpegArguments.defaultVideo
-        if preset?.video == nil {
-            video.width = v.width
-            video.height = v.height
-            video.fps = v.frameRate
-        }
+        let video = FFmpegArguments.videoKeepingFrame(of: v, preset: preset)
         var filter = "subtitles=filename=\(filterQuoted(file))"
         if let style { filter += ":force_style=\(filterQuoted(style))" }
         var argv = FFmpegArguments.start + ["-i", input, "-map", "0:v:0",
                                             "-vf", FFmpegArguments.videoFilter(video) + "," + filter]
         argv += FFmpegArguments.videoCodec(video)
-        if info.audio != nil {
-            if let a = preset?.audio { argv += ["-map", "0:a:0", "-af", FFmpegArguments.audioFilter(a)] + FFmpegArguments.audioCodec(a) }
-            else { argv += ["-map", "0:a:0", "-c:a", "copy"] }
-        }
+        argv += FFmpegArguments.keptAudio(info, preset: preset)
         try await context.run(argv + FFmpegArguments.reproducible + [context.outputs[0]], expectedSeconds: info.duration)
     }
 }
