@@ -50,12 +50,14 @@ let package = Package(
                 swiftSettings: strict),
         .executableTarget(name: "job", dependencies: ["JobCLI"], swiftSettings: strict),
 
-        .testTarget(name: "JobBasicsTests", dependencies: ["JobBasics"], swiftSettings: strict),
-        .testTarget(name: "JobfileModelTests", dependencies: ["JobfileModel", "JobBasics", "JobRecipes"],
+        // Helpers the unit test targets share (a temporary directory, deterministic bytes).
+        .target(name: "JobTestSupport", path: "Tests/JobTestSupport", swiftSettings: strict),
+        .testTarget(name: "JobBasicsTests", dependencies: ["JobBasics", "JobTestSupport"], swiftSettings: strict),
+        .testTarget(name: "JobfileModelTests", dependencies: ["JobTestSupport", "JobfileModel", "JobBasics", "JobRecipes"],
                     swiftSettings: strict),
-        .testTarget(name: "JobGraphTests", dependencies: ["JobGraph", "JobfileModel", "JobBasics"],
+        .testTarget(name: "JobGraphTests", dependencies: ["JobTestSupport", "JobGraph", "JobfileModel", "JobBasics"],
                     swiftSettings: strict),
-        .testTarget(name: "JobStateTests", dependencies: ["JobState", "JobBasics"],
+        .testTarget(name: "JobStateTests", dependencies: ["JobTestSupport", "JobState", "JobBasics"],
                     swiftSettings: strict),
         .testTarget(name: "JobEngineTests",
                     dependencies: ["JobEngine", "JobfileModel", "JobGraph", "JobState", "JobBasics", "JobRecipes"],

@@ -1,38 +1,6 @@
 import Foundation
+@_exported import JobTestSupport
 import Testing
-
-/// A fresh directory under the system's temporary directory. Remove it with `remove()` in a
-/// `defer` (which also keeps the object alive until the end of the test).
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/job-basics-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let made else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit { remove() }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ relative: String) -> String { path + "/" + relative }
-
-    @discardableResult
-    func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
-        let full = file(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: full))
-        return full
-    }
-
-    @discardableResult
-    func write(_ relative: String, _ text: String) throws -> String {
-        try write(relative, Array(text.utf8))
-    }
-}
 
 /// Runs a program (absolute path) and collects its standard output.
 func runProgram(_ argv: [String]) throws -> (status: Int32, stdout: [UInt8]) {
@@ -54,14 +22,3 @@ func statOf(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) t
     return st
 }
 
-/// Deterministic pseudo-random bytes (xorshift), so failures can be reproduced.
-func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
-    var x = seed | 1
-    var out = [UInt8]()
-    out.reserveCapacity(count)
-    for _ in 0..<count {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17
-        out.append(UInt8(truncatingIfNeeded: x >> 24))
-    }
-    return out
-}

@@ -1,44 +1,9 @@
 import Foundation
+@_exported import JobTestSupport
 import JobBasics
 import JobfileModel
 import JobGraph
 import Testing
-
-/// A fresh project directory under the system's temporary directory. Remove it with
-/// `remove()` in a `defer` (which also keeps the object alive until the end of the test).
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/job-graph-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let made else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit { remove() }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ relative: String) -> String { path + "/" + relative }
-
-    @discardableResult
-    func write(_ relative: String, _ text: String) throws -> String {
-        let full = file(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: full))
-        return full
-    }
-
-    func makeDirectory(_ relative: String) throws {
-        try FileManager.default.createDirectory(atPath: file(relative), withIntermediateDirectories: true)
-    }
-
-    func symlink(_ relative: String, to destination: String) throws {
-        try FileManager.default.createSymbolicLink(atPath: file(relative), withDestinationPath: destination)
-    }
-}
 
 /// Loads `text` as the Jobfile of a project rooted at `root`.
 func loadJobfile(_ text: String, root: String = "/nonexistent-job-graph-root") throws -> Jobfile {

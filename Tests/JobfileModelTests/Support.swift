@@ -1,40 +1,9 @@
 import Foundation
+@_exported import JobTestSupport
 import JobBasics
 import JobfileModel
 import JobRecipes
 import Testing
-
-/// A fresh project directory under the system's temporary directory. Remove it with
-/// `remove()` in a `defer` (which also keeps the object alive until the end of the test).
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/job-model-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let made else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit { remove() }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ relative: String) -> String { path + "/" + relative }
-
-    @discardableResult
-    func write(_ relative: String, _ text: String) throws -> String {
-        let full = file(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: full))
-        return full
-    }
-
-    func makeDirectory(_ relative: String) throws {
-        try FileManager.default.createDirectory(atPath: file(relative), withIntermediateDirectories: true)
-    }
-}
 
 /// Writes `text` as `dir/Jobfile` and loads it with `dir` as the project root.
 func load(_ text: String, in dir: TemporaryDirectory, overrides: [VarOverride] = []) throws(UsageError) -> Jobfile {
