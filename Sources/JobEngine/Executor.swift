@@ -45,7 +45,8 @@ struct Executor: Sendable {
     /// twice as long each time), each attempt limited to `timeout` seconds: past it the
     /// attempt's process group gets SIGTERM, then SIGKILL after the runner's grace.
     func execute(_ job: ExecutionJob) async -> (result: ExecutionResult, attempts: Int) {
-        try? FileOperations.removeFile(job.logPath)
+        // A new run starts a new log; a restore keeps the log of the run that made the outputs.
+        if case .restore = job.work {} else { try? FileOperations.removeFile(job.logPath) }
         var delay = job.retryDelay
         var attempt = 1
         while true {
