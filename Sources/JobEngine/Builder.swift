@@ -81,7 +81,9 @@ public final class Builder: @unchecked Sendable {
             let inst = graph.instances[i]
             return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
                                   reason: reason, durationSeconds: duration,
-                                  commands: commands ?? inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
+                                  // Rendered only where they are shown: not for each instance a no-op skips.
+                                  commands: commands ?? (status == .skipped || status == .blocked ? []
+                                      : inst.invocation.commands.map { $0.display(outputs: inst.outputs) }),
                                   failure: failure, logPath: log, attempts: attempts, failureKind: kind,
                                   startSeconds: runStarted[i].map { $0 - started }, slot: runSlot[i])
         }
@@ -98,6 +100,22 @@ public final class Builder: @unchecked Sendable {
         var timerPending = false
         await withTaskGroup(of: (Int, (result: ExecutionResult, attempts: Int)).self) { group in
             var running = 0
+            /// Starts instance `i`'s work (its recipe, a restore, or its fallback) in a free slot.
+            func launch(_ i: Int, _ work: ExecutionJob.Work, logPath: String, retries: Int) {
+                let inst = graph.instances[i]
+                let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
+                                       environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
+                                                               uniquingKeysWith: { _, b in b }),
+                                       logPath: logPath, scratchDirectory: cache.scratchPath(for: inst.name),
+                                       inputDigests: pending[i]!.material.inputDigests,
+                                       retries: retries, retryDelay: inst.retryDelaySeconds ?? 1,
+                                       timeoutSeconds: inst.timeoutSeconds)
+                running += 1
+                summary.peakConcurrency = max(summary.peakConcurrency, running)
+                runStarted[i] = monotonicSeconds()
+                runSlot[i] = freeSlots.popLast() ?? 0
+                group.addTask { (i, await executor.execute(job)) }
+            }
             while true {
                 if Task.isCancelled && !run.stopping {
                     run.stopping = true
@@ -163,21 +181,9 @@ public final class Builder: @unchecked Sendable {
                         if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
                         else if let program = inst.invocation.program { work = .program(program) }
                         else { work = .run(inst.invocation.commands) }
-                        let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
-                                               environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
-                                                                       uniquingKeysWith: { _, b in b }),
-                                               logPath: cache.logPath(for: inst.name),
-                                               scratchDirectory: cache.scratchPath(for: inst.name),
-                                               inputDigests: pending[i]!.material.inputDigests,
-                                               retries: inst.retries, retryDelay: inst.retryDelaySeconds ?? 1,
-                                               timeoutSeconds: inst.timeoutSeconds)
-                        running += 1
-                        summary.peakConcurrency = max(summary.peakConcurrency, running)
-                        runStarted[i] = monotonicSeconds()
-                        runSlot[i] = freeSlots.popLast() ?? 0
                         observer.instanceStarted(inst.name, description: inst.description,
                                                  completed: run.completed, total: closure.count)
-                        group.addTask { (i, await executor.execute(job)) }
+                        launch(i, work, logPath: cache.logPath(for: inst.name), retries: inst.retries)
                     }
                 } else {
                     run.releaseAllPoolWaiters()
@@ -222,17 +228,8 @@ public final class Builder: @unchecked Sendable {
                     let fallback = inst.fallback!
                     inFallback[i] = message
                     pending[i] = decision
-                    let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs,
-                                           work: fallback.program.map { .program($0) } ?? .run(fallback.commands),
-                                           environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
-                                                                   uniquingKeysWith: { _, b in b }),
-                                           logPath: cache.logPath(for: inst.name) + ".fallback",
-                                           scratchDirectory: cache.scratchPath(for: inst.name),
-                                           inputDigests: decision.material.inputDigests, timeoutSeconds: inst.timeoutSeconds)
-                    running += 1
-                    runStarted[i] = monotonicSeconds()
-                    runSlot[i] = freeSlots.popLast() ?? 0
-                    group.addTask { (i, await executor.execute(job)) }
+                    launch(i, fallback.program.map { .program($0) } ?? .run(fallback.commands),
+                           logPath: cache.logPath(for: inst.name) + ".fallback", retries: 0)
                 case .failed(let message, let tail, let duration, let kind):
                     let message = inFallback[i].map { "\($0); its fallback failed too: \(message)" } ?? message
                     run.settle(i, outputs: nil, failed: true)

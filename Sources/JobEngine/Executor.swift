@@ -79,7 +79,7 @@ struct Executor: Sendable {
             let ended = await group.next()! ?? .interrupted
             if Task.isCancelled { return ended }
             appendToLog(job.logPath, "job: timed out after \(limit) s\n")
-            return .failed(message: "timed out after \(ffmpegSecondsText(limit)) s", tailOfLog: true, durationSeconds: limit,
+            return .failed(message: "timed out after \(ffmpegSeconds(limit)) s", tailOfLog: true, durationSeconds: limit,
                            kind: .timeout)
         }
     }
@@ -191,10 +191,6 @@ struct Executor: Sendable {
             }
             return .prepared(temporaries: temporaries, digests: digests, durationSeconds: monotonicSeconds() - start)
     }
-}
-
-func ffmpegSecondsText(_ v: Double) -> String {
-    v == v.rounded() ? String(Int(v)) : String(v)
 }
 
 func monotonicSeconds() -> Double {
