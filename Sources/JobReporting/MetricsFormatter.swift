@@ -9,8 +9,7 @@ public enum MetricsFormatter {
 
     public static func text(_ reports: [InstanceReport], summary: BuildSummary) -> String {
         var out = ""
-        out += "# HELP job_rule_duration_seconds Time each rule instance took to run or restore.\n"
-        out += "# TYPE job_rule_duration_seconds histogram\n"
+        out += header("job_rule_duration_seconds", "Time each rule instance took to run or restore.", "histogram")
         struct Key: Hashable { var rule: String; var status: String }
         var groups: [Key: [Double]] = [:]
         for r in reports where r.status == .built || r.status == .restored || r.status == .failed || r.status == .fallback {
@@ -26,28 +25,28 @@ public enum MetricsFormatter {
             out += "job_rule_duration_seconds_sum{\(labels)} \(number(values.reduce(0, +)))\n"
             out += "job_rule_duration_seconds_count{\(labels)} \(values.count)\n"
         }
-        out += "# HELP job_rule_failures_total Rule instances that failed, by reason.\n"
-        out += "# TYPE job_rule_failures_total counter\n"
+        out += header("job_rule_failures_total", "Rule instances that failed, by reason.", "counter")
         var failures: [String: Int] = [:]
         for r in reports where r.status == .failed {
             failures["rule=\(quoted(r.rule)),reason=\(quoted((r.failureKind ?? .job).rawValue))", default: 0] += 1
         }
         for (labels, n) in failures.sorted(by: { $0.key < $1.key }) { out += "job_rule_failures_total{\(labels)} \(n)\n" }
-        out += "# HELP job_rule_retries_total Attempts beyond the first, by rule.\n"
-        out += "# TYPE job_rule_retries_total counter\n"
+        out += header("job_rule_retries_total", "Attempts beyond the first, by rule.", "counter")
         var retries: [String: Int] = [:]
         for r in reports where r.attempts > 1 { retries[r.rule, default: 0] += r.attempts - 1 }
         for (rule, n) in retries.sorted(by: { $0.key < $1.key }) { out += "job_rule_retries_total{rule=\(quoted(rule))} \(n)\n" }
-        out += "# HELP job_cache_hits_total Instances that needed no run: up to date, or restored from the store.\n"
-        out += "# TYPE job_cache_hits_total counter\n"
+        out += header("job_cache_hits_total", "Instances that needed no run: up to date, or restored from the store.", "counter")
         out += "job_cache_hits_total \(summary.skipped + summary.restored)\n"
-        out += "# HELP job_cache_misses_total Instances that had to run.\n"
-        out += "# TYPE job_cache_misses_total counter\n"
+        out += header("job_cache_misses_total", "Instances that had to run.", "counter")
         out += "job_cache_misses_total \(summary.built + summary.failed)\n"
-        out += "# HELP job_build_peak_concurrency The most rules that ran at once.\n"
-        out += "# TYPE job_build_peak_concurrency gauge\n"
+        out += header("job_build_peak_concurrency", "The most rules that ran at once.", "gauge")
         out += "job_build_peak_concurrency \(summary.peakConcurrency)\n"
         return out
+    }
+
+    /// The `# HELP` and `# TYPE` lines that open a metric family.
+    static func header(_ name: String, _ help: String, _ type: String) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
     static func quoted(_ s: String) -> String {
