@@ -4,6 +4,7 @@ import JobBasics
 import JobEngine
 import JobfileModel
 import JobReporting
+import JobState
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,23 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (targets, overrides) = try splitArguments(arguments)
-        let p = try Project.open(project, overrides: overrides)
+        let files = try ProjectFiles.locate(project, overrides: overrides)
+        let upToDateKey = Self.upToDateKey(planKey: files.planKey, targets: targets)
+        // The fast path of a no-op: when only a summary line would be shown anyway.
+        if !json && !project.verbose && !dryRun && metricsFile == nil && traceFile == nil,
+           let lock = BuildLock.tryAcquire(files.cache.path + "/lock") {
+            let upToDate = UpToDateManifest.check(at: files.cache.upToDate, key: upToDateKey,
+                                                  searchPath: ToolIdentities.searchPath,
+                                                  databasePath: files.cache.database) {
+                GlobRecord.stems(of: $0, rootDirectory: files.rootDirectory)
+            }
+            withExtendedLifetime(lock) {}
+            if upToDate {
+                OutputStream.standardOutput.write("job: nothing to do\n")
+                return
+            }
+        }
+        let p = try files.load()
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
         // Paths given relative to where job was started, before -C or the Jobfile moves us.
         let start = FileOperations.currentDirectory()
@@ -58,7 +75,7 @@ struct BuildCommand: AsyncParsableCommand {
         let human = json ? nil : HumanReporter(verbose: project.verbose)
         let observer = BuildRecorder(human ?? JSONLinesReporter())
         let options = BuildOptions(jobs: jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), keepGoing: keepGoing,
-                                   dryRun: dryRun, allowOverwrite: allowOverwrite)
+                                   dryRun: dryRun, allowOverwrite: allowOverwrite, upToDateKey: upToDateKey)
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
                               runner: SystemProcessRunner(), observer: observer, progress: human?.progressSink)
         let summary = try await p.withSource { try await runInterruptibly { try await builder.build(targets: roots) } }
@@ -66,6 +83,17 @@ struct BuildCommand: AsyncParsableCommand {
         if let tracePath { try writeAtomically(tracePath, TraceFormatter.json(observer.reports)) }
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 || (strict && summary.fallback > 0) { throw ExitCode(1) }
+    }
+}
+
+extension BuildCommand {
+    /// What a build is asked: the plan (Jobfile, overrides, root, version) and the targets.
+    static func upToDateKey(planKey: ContentDigest, targets: [String]) -> ContentDigest {
+        var h = StreamingHasher()
+        h.field("job-uptodate")
+        h.field(planKey)
+        for t in targets { h.field(t) }
+        return h.finish()
     }
 }
 

@@ -26,6 +26,7 @@ struct CleanCommand: AsyncParsableCommand {
             writeError("job: waiting for another job build in this project (\(holder)) to finish\n")
         }
         defer { withExtendedLifetime(lock) {} }
+        UpToDateManifest.remove(at: p.cache.upToDate)
         let state = try StateDatabase(path: p.cache.database)
         var removed = 0
         for i in instances {

@@ -16,6 +16,31 @@ struct Project {
     var graph: BuildGraph
 
     static func open(_ options: ProjectOptions, overrides: [VarOverride]) throws -> Project {
+        try ProjectFiles.locate(options, overrides: overrides).load()
+    }
+
+    /// Runs `body`; a `UsageError` from it comes out with the Jobfile's text attached, so its
+    /// lines can be quoted.
+    func withSource<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as UsageError { throw SourcedUsageError(error: e, source: text, file: displayName) }
+    }
+
+    func withSource<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as UsageError { throw SourcedUsageError(error: e, source: text, file: displayName) }
+    }
+}
+
+/// The Jobfile found and read, before it is planned: enough for the no-op's fast path.
+struct ProjectFiles {
+    var displayName: String
+    var text: String
+    var rootDirectory: String
+    var cache: CacheDirectory
+    var overrides: [VarOverride]
+    /// What the compiled plan depends on besides its globs.
+    var planKey: ContentDigest
+
+    static func locate(_ options: ProjectOptions, overrides: [VarOverride]) throws -> ProjectFiles {
         if let dir = options.directory, chdir(dir) != 0 {
             throw UsageError("cannot change to directory '\(dir)': \(String(cString: strerror(errno)))")
         }
@@ -37,32 +62,29 @@ struct Project {
         }
         let root = FileOperations.currentDirectory()
         let cacheDirectory = options.cacheDirectory ?? environmentValue("JOB_CACHE_DIR") ?? "cache"
-        let cache = CacheDirectory(path: cacheDirectory)
+        return ProjectFiles(displayName: path, text: text, rootDirectory: root, cache: CacheDirectory(path: cacheDirectory),
+                            overrides: overrides,
+                            planKey: CompiledPlan.key(displayName: path, text: text, overrides: overrides,
+                                                      rootDirectory: root, version: jobVersion))
+    }
+
+    /// The plan (compiled, or from YAML when the compiled one is missing or stale) and its graph.
+    func load() throws -> Project {
         do {
             // A compiled plan skips YAML when nothing it was made from has changed.
-            let key = CompiledPlan.key(displayName: path, text: text, overrides: overrides, rootDirectory: root, version: jobVersion)
             let jobfile: Jobfile
-            if let planned = CompiledPlan.load(path: cache.plan, key: key, text: text) {
+            if let planned = CompiledPlan.load(path: cache.plan, key: planKey, text: text) {
                 jobfile = planned
             } else {
-                jobfile = try JobfileLoader(displayName: path, text: text, rootDirectory: root, overrides: overrides).load()
-                CompiledPlan.store(jobfile, key: key, path: cache.plan)
+                jobfile = try JobfileLoader(displayName: displayName, text: text, rootDirectory: rootDirectory,
+                                            overrides: overrides).load()
+                CompiledPlan.store(jobfile, key: planKey, path: cache.plan)
             }
-            return Project(displayName: path, text: text, rootDirectory: root, cache: cache,
+            return Project(displayName: displayName, text: text, rootDirectory: rootDirectory, cache: cache,
                            graph: try BuildGraph(jobfile))
         } catch {
-            throw SourcedUsageError(error: error, source: text, file: path)
+            throw SourcedUsageError(error: error, source: text, file: displayName)
         }
-    }
-
-    /// Runs `body`; a `UsageError` from it comes out with the Jobfile's text attached, so its
-    /// lines can be quoted.
-    func withSource<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as UsageError { throw SourcedUsageError(error: e, source: text, file: displayName) }
-    }
-
-    func withSource<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as UsageError { throw SourcedUsageError(error: e, source: text, file: displayName) }
     }
 }
 

@@ -16,6 +16,25 @@ public final class BuildLock {
         close(fd)
     }
 
+    /// The lock if no other process holds it now; nil otherwise (or when it cannot be opened).
+    public static func tryAcquire(_ path: String) -> BuildLock? {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        writeHolder(fd)
+        return BuildLock(fd: fd)
+    }
+
+    /// Our pid, for the message of a build that waits.
+    private static func writeHolder(_ fd: Int32) {
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress, $0.count - 1, 0) }
+    }
+
     /// Takes the lock, calling `waiting(pid)` once if another process holds it. Polls, so
     /// that an interrupt while waiting is honoured.
     public static func acquire(_ path: String, waiting: (String) -> Void) async throws -> BuildLock {
@@ -41,9 +60,7 @@ public final class BuildLock {
                 throw error
             }
         }
-        ftruncate(fd, 0)
-        let pid = "\(getpid())\n"
-        _ = pid.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress, $0.count - 1, 0) }
+        writeHolder(fd)
         return BuildLock(fd: fd)
     }
 }

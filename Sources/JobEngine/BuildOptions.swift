@@ -5,12 +5,17 @@ public struct BuildOptions: Sendable {
     public var keepGoing: Bool
     public var dryRun: Bool
     public var allowOverwrite: Bool
+    /// The key to keep an `UpToDateManifest` under when the build ends with everything up to
+    /// date (nil: keep none). It names what the build was asked (the plan's key, the targets).
+    public var upToDateKey: ContentDigest?
 
-    public init(jobs: Int, keepGoing: Bool = false, dryRun: Bool = false, allowOverwrite: Bool = false) {
+    public init(jobs: Int, keepGoing: Bool = false, dryRun: Bool = false, allowOverwrite: Bool = false,
+                upToDateKey: ContentDigest? = nil) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
         self.dryRun = dryRun
         self.allowOverwrite = allowOverwrite
+        self.upToDateKey = upToDateKey
     }
 }
 
@@ -22,6 +27,8 @@ public struct CacheDirectory: Sendable {
     /// The compiled Jobfile (see `CompiledPlan`).
     public var plan: String { path + "/plan.bin" }
     public var store: String { path + "/store" }
+    /// What the last build found up to date (see `UpToDateManifest`).
+    public var upToDate: String { path + "/uptodate.bin" }
     public var logs: String { path + "/logs" }
 
     /// ffprobe's answers, by content digest.

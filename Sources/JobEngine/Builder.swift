@@ -39,6 +39,8 @@ public final class Builder: @unchecked Sendable {
             observer.warning("waiting for another job build in this project (\(holder)) to finish")
         }
         defer { withExtendedLifetime(lock) {} }
+        // This build may change what the last one found up to date: its manifest goes first.
+        if !options.dryRun { UpToDateManifest.remove(at: cache.upToDate) }
         let sources = try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory)
         try FileOperations.createDirectories(cache.logs)
         let state = try StateDatabase(path: cache.database)
@@ -47,11 +49,11 @@ public final class Builder: @unchecked Sendable {
         let tools = await ToolIdentities.probe(closure.flatMap { graph.instances[$0].invocation.tools
                                                                  + graph.instances[$0].invocation.requires },
                                                runner: runner, scratch: cache.path)
-        let missing = tools.filter { $0.value == nil }.map(\.key).sorted()
+        let missing = tools.identities.filter { $0.value == nil }.map(\.key).sorted()
         if !missing.isEmpty { throw MissingTools(tools: missing) }
         let probes = MediaProbes(runner: runner, scratch: cache.scratch, directory: cache.probes)
         let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources,
-                                  tools: tools.compactMapValues { $0 })
+                                  tools: tools.identities.compactMapValues { $0 })
         let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
 
         var run = SchedulerState(graph: graph, closure: closure, state: state)
@@ -59,7 +61,9 @@ public final class Builder: @unchecked Sendable {
         summary.dryRun = options.dryRun
         observer.buildStarted(total: closure.count, dryRun: options.dryRun)
         // A source file that job once made for a rule that no longer makes it: probably stale.
+        var warned = false
         for path in sources.status.keys.sorted() where state.produced[path] != nil {
+            warned = true
             observer.warning("'\(path)' is used as a source file, but job made it for a rule that no longer does; delete it if it is stale")
         }
 
@@ -270,6 +274,10 @@ public final class Builder: @unchecked Sendable {
             }
         }
         try? state.flush()
+        if let key = options.upToDateKey, !options.dryRun, !warned, summary.failed + summary.blocked + summary.fallback == 0,
+           !summary.interrupted {
+            writeUpToDateManifest(key: key, closure: closure, digests: digests, tools: tools.executables)
+        }
         summary.durationSeconds = monotonicSeconds() - started
         observer.buildFinished(summary)
         return summary

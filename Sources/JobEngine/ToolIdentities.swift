@@ -7,10 +7,13 @@ import Glibc
 /// new FFmpeg makes every FFmpeg step stale, nothing else does. Asking a tool takes ~70 ms, so
 /// the answer is kept in `cache/tools` against the executable's path and status, and asked
 /// again only when the executable changed.
-enum ToolIdentities {
-    /// Each tool's identity, or nil for a tool that is not on PATH or does not run.
-    static func probe(_ tools: [String], runner: any ProcessRunner, scratch: String) async -> [String: String?] {
+public enum ToolIdentities {
+    /// Each tool's identity, or nil for a tool that is not on PATH or does not run; and the
+    /// executables the identities were read from, with their status.
+    static func probe(_ tools: [String], runner: any ProcessRunner, scratch: String) async
+        -> (identities: [String: String?], executables: [String: FileStatus]) {
         var result: [String: String?] = [:]
+        var executables: [String: FileStatus] = [:]
         let cachePath = scratch + "/tools"
         var known = readCache(cachePath)
         var changed = false
@@ -19,6 +22,7 @@ enum ToolIdentities {
                 result[tool] = .some(nil)
                 continue
             }
+            executables[real] = st
             let stamp = "\(real)\t\(st.device)\t\(st.inode)\t\(st.size)\t\(st.mtimeNs)"
             if let identity = known[stamp] {
                 result[tool] = identity
@@ -32,7 +36,7 @@ enum ToolIdentities {
             }
         }
         if changed { writeCache(cachePath, known) }
-        return result
+        return (result, executables)
     }
 
     static func ask(_ tool: String, runner: any ProcessRunner, scratch: String) async -> String? {
@@ -48,11 +52,13 @@ enum ToolIdentities {
         return text.split(separator: "\n").first.map(String.init) ?? ""
     }
 
+    /// Where tools are looked for: PATH.
+    public static var searchPath: String { getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin" }
+
     /// The first executable named `tool` in PATH (or `tool` itself when it holds a slash).
     static func resolve(_ tool: String) -> String? {
         if tool.contains("/") { return access(tool, X_OK) == 0 ? tool : nil }
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
+        for dir in searchPath.split(separator: ":") {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + tool
             if access(candidate, X_OK) == 0, !FileOperations.isDirectory(candidate) { return candidate }
         }

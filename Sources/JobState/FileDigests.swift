@@ -8,6 +8,9 @@ import Glibc
 public final class FileDigests: @unchecked Sendable {
     private let state: StateDatabase
     private var known: [String: ContentDigest] = [:]
+    /// The status each known digest was read at, when it is old enough to be trusted later
+    /// (what an `UpToDateManifest` records).
+    public private(set) var trustedStatus: [String: FileStatus] = [:]
     /// How many files were actually read and hashed in this build (for tests and `-v`).
     public private(set) var hashedCount = 0
 
@@ -26,6 +29,8 @@ public final class FileDigests: @unchecked Sendable {
         }
         if let cached = state.files[path], cached.status == status {
             known[path] = cached.digest
+            // Stored only when it was not racy, and time has only passed since.
+            trustedStatus[path] = status
             return cached.digest
         }
         let d = try hashFile(atPath: path)
@@ -35,12 +40,16 @@ public final class FileDigests: @unchecked Sendable {
         return d
     }
 
+    /// The digest found for `path` in this build, if any.
+    public func knownDigest(of path: String) -> ContentDigest? { known[path] }
+
     /// Records what `job` just wrote at `path`, so that it is not hashed again.
     /// `trusted`: no process writes the file any more, so a recent timestamp is no risk.
     public func set(_ path: String, digest: ContentDigest, status: FileStatus?, trusted: Bool = false) {
         known[path] = digest
-        guard let status else { state.forgetFile(path); return }
+        guard let status else { trustedStatus.removeValue(forKey: path); state.forgetFile(path); return }
         if trusted {
+            trustedStatus[path] = status
             state.rememberFile(path, FileRecord(status: status, digest: digest))
         } else {
             remember(path, status: status, digest: digest)
@@ -48,13 +57,20 @@ public final class FileDigests: @unchecked Sendable {
     }
 
     private func remember(_ path: String, status: FileStatus, digest: ContentDigest) {
+        if Self.isRacy(status) {
+            trustedStatus.removeValue(forKey: path)
+            state.forgetFile(path)
+        } else {
+            trustedStatus[path] = status
+            state.rememberFile(path, FileRecord(status: status, digest: digest))
+        }
+    }
+
+    /// Whether a status just read is too recent to vouch for the bytes read with it.
+    public static func isRacy(_ status: FileStatus) -> Bool {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let nowNs = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-        if nowNs - max(status.mtimeNs, status.ctimeNs) < Self.racyWindowNs {
-            state.forgetFile(path)
-        } else {
-            state.rememberFile(path, FileRecord(status: status, digest: digest))
-        }
+        return nowNs - max(status.mtimeNs, status.ctimeNs) < racyWindowNs
     }
 }

@@ -214,22 +214,36 @@ public final class StateDatabase: @unchecked Sendable {
         for p in paths { produced.removeValue(forKey: p) }
     }
 
+    /// Puts statuses in the stat cache of the database at `databasePath` without loading it (the
+    /// no-op's fast path, after a `touch`). Does nothing to a database of another schema.
+    public static func rememberFiles(_ records: [(path: String, record: FileRecord)], databasePath: String) throws {
+        let db = try SQLiteDatabase(path: databasePath)
+        let schema = try db.prepare("SELECT value FROM meta WHERE key = 'schema'")
+        guard try schema.step(), schema.string(0) == schemaVersion else { return }
+        try db.transaction {
+            let s = try db.prepare("INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+            for (path, rec) in records { try insertFile(s, path, rec) }
+        }
+    }
+
+    private static func insertFile(_ s: SQLiteDatabase.Statement, _ path: String, _ rec: FileRecord) throws {
+        s.bind(1, path)
+        s.bind(2, Int64(bitPattern: rec.status.device))
+        s.bind(3, Int64(bitPattern: rec.status.inode))
+        s.bind(4, rec.status.size)
+        s.bind(5, rec.status.mtimeNs)
+        s.bind(6, rec.status.ctimeNs)
+        s.bind(7, Int64(bitPattern: rec.digest.high))
+        s.bind(8, Int64(bitPattern: rec.digest.low))
+        try s.run()
+    }
+
     public func flush() throws {
         guard !pendingFiles.isEmpty else { return }
         let batch = pendingFiles
         try db.transaction {
             let s = try statement("INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
-            for (path, rec) in batch {
-                s.bind(1, path)
-                s.bind(2, Int64(bitPattern: rec.status.device))
-                s.bind(3, Int64(bitPattern: rec.status.inode))
-                s.bind(4, rec.status.size)
-                s.bind(5, rec.status.mtimeNs)
-                s.bind(6, rec.status.ctimeNs)
-                s.bind(7, Int64(bitPattern: rec.digest.high))
-                s.bind(8, Int64(bitPattern: rec.digest.low))
-                try s.run()
-            }
+            for (path, rec) in batch { try Self.insertFile(s, path, rec) }
         }
         pendingFiles.removeAll()
     }

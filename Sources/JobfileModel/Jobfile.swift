@@ -28,6 +28,11 @@ public struct Jobfile: Sendable {
 public struct GlobRecord: Sendable, Hashable {
     public var pattern: String
     public var stems: [String]
+
+    /// What `pattern` matches now, as a plan records it.
+    public static func stems(of pattern: String, rootDirectory: String) -> [String] {
+        Foreach.globStems(pattern, rootDirectory: rootDirectory)
+    }
 }
 
 /// A rule as declared: its name, where it is, and its instances' indices in `Jobfile.instances`.

@@ -1,0 +1,138 @@
+import JobBasics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a build that ended with everything up to date saw: every source, output and tool it
+/// depended on, with its status and digest. While all of them are unchanged, the same build
+/// (same Jobfile bytes, overrides, targets and `job` version: `key`) has nothing to do, and
+/// `job` can say so after one `stat` per file, on every core, without loading the plan or the
+/// state. This is the no-op's fast path; anything it cannot vouch for falls back to the full
+/// decision.
+///
+/// Valid only while no other build ran: every build that takes the full path deletes it
+/// first (under the build lock), and writes it again only when it ends with every instance
+/// up to date, built or restored, and nothing to warn about.
+public struct UpToDateManifest: Sendable {
+    public enum Kind: UInt8, Sendable {
+        /// A source or an output: a changed status means hashing it again; a new digest means
+        /// the full path.
+        case file = 0
+        /// A tool's executable: any change means the full path (its identity is asked there).
+        case tool = 1
+        /// A directory on the way to the files, by identity (`lstat`): a directory swapped for a
+        /// symlink, or for another directory, means the full path.
+        case directory = 2
+        /// A file known by its identity alone (`lstat`: device and inode): the state database,
+        /// which a new one replaces.
+        case identity = 3
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var path: String
+        public var kind: Kind
+        /// nil: the status was too recent to be trusted (see `FileDigests.racyWindowNs`), so
+        /// the file is hashed on every check until a check finds it old enough.
+        public var status: FileStatus?
+        public var digest: ContentDigest
+
+        public init(path: String, kind: Kind, status: FileStatus?, digest: ContentDigest = ContentDigest(high: 0, low: 0)) {
+            self.path = path
+            self.kind = kind
+            self.status = status
+            self.digest = digest
+        }
+    }
+
+    /// A glob the plan expanded, and the digest of the stems it found.
+    public struct Glob: Sendable, Equatable {
+        public var pattern: String
+        public var stems: ContentDigest
+        public init(pattern: String, stems: [String]) {
+            self.pattern = pattern
+            self.stems = Self.digest(stems)
+        }
+
+        static func digest(_ stems: [String]) -> ContentDigest {
+            var h = StreamingHasher()
+            for s in stems { h.field(s) }
+            return h.finish()
+        }
+    }
+
+    public var key: ContentDigest
+    /// PATH as it was, when tools were resolved through it (another PATH may find other tools).
+    public var pathVariable: String?
+    public var globs: [Glob]
+    public var entries: [Entry]
+
+    public init(key: ContentDigest, pathVariable: String?, globs: [Glob], entries: [Entry]) {
+        self.key = key
+        self.pathVariable = pathVariable
+        self.globs = globs
+        self.entries = entries
+    }
+
+    static let magic = Array("job-uptodate-v1\n".utf8)
+    static let entrySize = 64
+
+    /// Writes the manifest atomically (a crash leaves the old one, or none).
+    public func write(to path: String) throws {
+        try Self.writeAtomically(encoded(), to: path)
+    }
+
+    public static func remove(at path: String) {
+        unlink(path)
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp"
+        do {
+            try FileOperations.writeFile(temporary, bytes)
+            try FileOperations.rename(temporary, to: path)
+        } catch {
+            try? FileOperations.removeFile(temporary)
+            throw error
+        }
+    }
+
+    // Layout, little-endian: magic, key (16), PATH (u32 length, -1 for none, bytes), globs
+    // (u32 count; per glob a u32 length, the pattern, 16 bytes of stems digest), the entry count
+    // (u32), the entries (64 bytes each: kind, racy, 2 unused, u32 offset of the path in the
+    // blob, device, inode, size, mtime, ctime, digest high, digest low), then the blob of
+    // NUL-terminated paths, which `stat` reads in place.
+    func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes.append(contentsOf: Self.magic)
+        w.u64(key.high); w.u64(key.low)
+        if let pathVariable { w.string(pathVariable) } else { w.u32(UInt32.max) }
+        w.u32(UInt32(globs.count))
+        for g in globs { w.string(g.pattern); w.u64(g.stems.high); w.u64(g.stems.low) }
+        w.u32(UInt32(entries.count))
+        var blob: [UInt8] = []
+        for e in entries {
+            let s = e.status ?? FileStatus(device: 0, inode: 0, size: 0, mtimeNs: 0, ctimeNs: 0)
+            w.bytes.append(e.kind.rawValue)
+            w.bytes.append(e.status == nil ? 1 : 0)
+            w.bytes.append(0); w.bytes.append(0)
+            w.u32(UInt32(blob.count))
+            w.u64(s.device); w.u64(s.inode); w.u64(UInt64(bitPattern: s.size))
+            w.u64(UInt64(bitPattern: s.mtimeNs)); w.u64(UInt64(bitPattern: s.ctimeNs))
+            w.u64(e.digest.high); w.u64(e.digest.low)
+            blob.append(contentsOf: e.path.utf8)
+            blob.append(0)
+        }
+        w.bytes.append(contentsOf: blob)
+        return w.bytes
+    }
+}
+
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func string(_ s: String) {
+        u32(UInt32(s.utf8.count))
+        bytes.append(contentsOf: s.utf8)
+    }
+}

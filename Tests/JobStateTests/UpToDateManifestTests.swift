@@ -1,0 +1,141 @@
+import Foundation
+import JobBasics
+import JobState
+import Testing
+
+@Suite("UpToDateManifest")
+struct UpToDateManifestTests {
+    let key = ContentDigest.of(string: "build")
+
+    /// A directory with two files, and a manifest of them as they are now.
+    struct Fixture {
+        let dir: TemporaryDirectory
+        let manifest: String
+        let database: String
+        let a: String
+        let b: String
+    }
+
+    func fixture(tools: [String] = [], pathVariable: String? = nil, globs: [UpToDateManifest.Glob] = [],
+                 waitForTrust: Bool = true) throws -> Fixture {
+        let dir = try TemporaryDirectory()
+        let a = try dir.write("in/a.txt", "alpha")
+        let b = try dir.write("out/b.txt", "beta")
+        if waitForTrust { waitOutRacyWindow() }
+        var entries: [UpToDateManifest.Entry] = []
+        for path in [a, b] {
+            let st = try #require(FileStatus.of(path))
+            entries.append(.init(path: path, kind: .file, status: FileDigests.isRacy(st) ? nil : st,
+                                 digest: try hashFile(atPath: path)))
+        }
+        for d in [dir.file("in"), dir.file("out")] {
+            var st = stat()
+            lstat(d, &st)
+            entries.append(.init(path: d, kind: .directory, status: FileStatus(st)))
+        }
+        for t in tools { entries.append(.init(path: t, kind: .tool, status: FileStatus.of(t))) }
+        let database = dir.file("state.db")
+        _ = try StateDatabase(path: database)
+        let manifest = dir.file("uptodate.bin")
+        try UpToDateManifest(key: key, pathVariable: pathVariable, globs: globs, entries: entries).write(to: manifest)
+        return Fixture(dir: dir, manifest: manifest, database: database, a: a, b: b)
+    }
+
+    func check(_ f: Fixture, key: ContentDigest? = nil, searchPath: String = "/usr/bin",
+               globStems: (String) -> [String] = { _ in [] }) -> Bool {
+        UpToDateManifest.check(at: f.manifest, key: key ?? self.key, searchPath: searchPath,
+                               databasePath: f.database, globStems: globStems)
+    }
+
+    @Test func unchangedFilesAreUpToDate() throws {
+        let f = try fixture()
+        #expect(check(f))
+        #expect(check(f))
+    }
+
+    @Test func anotherKeyIsNot() throws {
+        let f = try fixture()
+        #expect(!check(f, key: ContentDigest.of(string: "other targets")))
+    }
+
+    @Test func aMissingOrCorruptManifestIsNot() throws {
+        let f = try fixture()
+        let bytes = try FileOperations.readFile(f.manifest)
+        for cut in [0, 10, 40, bytes.count - 70, bytes.count - 1] {
+            try FileOperations.writeFile(f.manifest, Array(bytes.prefix(cut)))
+            #expect(!check(f), "a manifest cut at \(cut) bytes was accepted")
+        }
+        try FileOperations.removeFile(f.manifest)
+        #expect(!check(f))
+    }
+
+    @Test func anEditIsSeenEvenWithTheSameSizeAndTime() throws {
+        let f = try fixture()
+        let before = try #require(FileStatus.of(f.a))
+        try FileOperations.writeFile(f.a, Array("ALPHA".utf8))
+        // Put the modification time back: the change time still tells.
+        let t = [timespec(tv_sec: Int(before.mtimeNs / 1_000_000_000), tv_nsec: Int(before.mtimeNs % 1_000_000_000))]
+        _ = utimensat(AT_FDCWD, f.a, [t[0], t[0]], 0)
+        #expect(!check(f))
+    }
+
+    @Test func aTouchIsUpToDateAndRememberedInTheManifestAndTheStatCache() throws {
+        let f = try fixture()
+        try setModificationTime(f.a, seconds: 1_000_000)
+        waitOutRacyWindow()
+        let before = try FileOperations.readFile(f.manifest)
+        #expect(check(f))
+        let after = try FileOperations.readFile(f.manifest)
+        #expect(after != before)
+        #expect(check(f))
+        #expect(try FileOperations.readFile(f.manifest) == after)
+        // The stat cache knows the new status: the next full build does not hash the file.
+        let digests = FileDigests(state: try StateDatabase(path: f.database))
+        #expect(try digests.digest(of: f.a) == ContentDigest.of(string: "alpha"))
+        #expect(digests.hashedCount == 0)
+    }
+
+    @Test func aRecentFileIsHashedUntilItIsOldEnough() throws {
+        let f = try fixture(waitForTrust: false)
+        // Its status was too recent to trust: the file is read again, so an edit within the
+        // file system's timestamp granularity is still seen.
+        try FileOperations.writeFile(f.a, Array("ALPHA".utf8))
+        #expect(!check(f))
+        try FileOperations.writeFile(f.a, Array("alpha".utf8))
+        #expect(check(f))
+    }
+
+    @Test func aMissingFileIsNot() throws {
+        let f = try fixture()
+        try FileOperations.removeFile(f.b)
+        #expect(!check(f))
+    }
+
+    @Test func aDirectorySwappedForASymlinkIsNot() throws {
+        let f = try fixture()
+        let moved = f.dir.file("elsewhere")
+        try FileOperations.rename(f.dir.file("in"), to: moved)
+        try f.dir.symlink("in", to: moved)
+        // The file is reached with the same inode and times through the symlink.
+        #expect(FileStatus.of(f.a) != nil)
+        #expect(!check(f))
+    }
+
+    @Test func aChangedToolOrAnotherPathIsNot() throws {
+        let dir = try TemporaryDirectory()
+        let tool = try dir.write("bin/tool", "#!/bin/sh\n")
+        waitOutRacyWindow()
+        let f = try fixture(tools: [tool], pathVariable: "/usr/bin")
+        #expect(check(f, searchPath: "/usr/bin"))
+        #expect(!check(f, searchPath: "/opt/bin:/usr/bin"))
+        try FileOperations.writeFile(tool, Array("#!/bin/bash\n".utf8))
+        #expect(!check(f, searchPath: "/usr/bin"))
+    }
+
+    @Test func aGlobMatchingOtherFilesIsNot() throws {
+        let f = try fixture(globs: [.init(pattern: "in/*.txt", stems: ["a"])])
+        #expect(check(f) { _ in ["a"] })
+        #expect(!check(f) { _ in ["a", "d"] })
+        #expect(!check(f) { _ in [] })
+    }
+}
