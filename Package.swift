@@ -21,7 +21,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash",
@@ -30,7 +29,7 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CSystemExtras"),
         .target(name: "JobBasics",
-                dependencies: ["CXXHash", "CSystemExtras", .product(name: "Subprocess", package: "swift-subprocess")],
+                dependencies: ["CXXHash", "CSystemExtras"],
                 swiftSettings: strict),
         .target(name: "JobRecipes", dependencies: ["JobBasics"], swiftSettings: strict),
         .target(name: "JobfileModel",

@@ -1,11 +1,5 @@
-import Subprocess
 #if canImport(Glibc)
 import Glibc
-#endif
-#if canImport(System)
-import System
-#else
-import SystemPackage
 #endif
 
 /// One process to start: its argv (argv[0] looked up in PATH unless it holds a slash),
@@ -58,43 +52,3 @@ extension ProcessRunner {
     }
 }
 
-/// The real runner, over swift-subprocess. Each process leads its own process group, so that a
-/// signal reaches everything it started (a shell's children too) and nothing of `job` itself.
-public struct SystemProcessRunner: ProcessRunner {
-    public var grace: Duration
-
-    public init(grace: Duration = .seconds(2)) { self.grace = grace }
-
-    public func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome {
-        guard let program = spec.argv.first else {
-            throw ProcessLaunchError(command: "", reason: "empty command")
-        }
-        var options = PlatformOptions()
-        options.processGroupID = 0
-        options.teardownSequence = [
-            .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: grace)
-        ]
-        var updates: [Environment.Key: String?] = [:]
-        for (k, v) in spec.environment { updates[Environment.Key(stringLiteral: k)] = v }
-        let executable: Executable = program.contains("/")
-            ? .path(FilePath(program)) : .name(program)
-        do {
-            let result = try await Subprocess.run(
-                executable,
-                arguments: Arguments(Array(spec.argv.dropFirst())),
-                environment: updates.isEmpty ? .inherit : .inherit.updating(updates),
-                workingDirectory: spec.workingDirectory.map { FilePath($0) },
-                platformOptions: options,
-                input: .none,
-                output: .fileDescriptor(FileDescriptor(rawValue: output), closeAfterSpawningProcess: false),
-                error: .fileDescriptor(FileDescriptor(rawValue: error), closeAfterSpawningProcess: false))
-            switch result.terminationStatus {
-            case .exited(let code): return .exited(code)
-            case .signaled(let signal): return .signaled(signal)
-            }
-        } catch let error as SubprocessError {
-            if Task.isCancelled { throw CancellationError() }
-            throw ProcessLaunchError(command: program, reason: "\(error)")
-        }
-    }
-}

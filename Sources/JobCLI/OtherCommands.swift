@@ -115,6 +115,6 @@ struct LogCommand: AsyncParsableCommand {
             writeOutput(String(decoding: bytes, as: UTF8.self))
             printed += 1
         }
-        if printed == 0 { writeError("job: no log for '\(target)' yet (it has not run)\n") }
+        if printed == 0 { writeError("job: no log for '\(target)' (it has not run, or its last run printed nothing)\n") }
     }
 }

@@ -37,6 +37,9 @@ public struct CacheDirectory: Sendable {
     /// Intermediate files of running recipes (removed after each rule).
     public var scratch: String { path + "/tmp" }
 
+    /// The output of whatever runs in `-j` slot `slot`, until it is kept as a log.
+    public func spoolPath(slot: Int) -> String { scratch + "/slot-\(slot).log" }
+
     public func scratchPath(for instance: String) -> String {
         scratch + "/" + FileOperations.baseName(logPath(for: instance)).dropLast(4)
     }

@@ -43,6 +43,7 @@ public final class Builder: @unchecked Sendable {
         if !options.dryRun { UpToDateManifest.remove(at: cache.upToDate) }
         let sources = try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory)
         try FileOperations.createDirectories(cache.logs)
+        try FileOperations.createDirectories(cache.scratch)
         let state = try StateDatabase(path: cache.database)
         let store = LocalContentStore(directory: cache.store)
         let digests = FileDigests(state: state)
@@ -107,17 +108,18 @@ public final class Builder: @unchecked Sendable {
             /// Starts instance `i`'s work (its recipe, a restore, or its fallback) in a free slot.
             func launch(_ i: Int, _ work: ExecutionJob.Work, logPath: String, retries: Int) {
                 let inst = graph.instances[i]
+                let slot = freeSlots.popLast() ?? 0
                 let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
                                        environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
                                                                uniquingKeysWith: { _, b in b }),
-                                       logPath: logPath, scratchDirectory: cache.scratchPath(for: inst.name),
+                                       logPath: logPath, spoolPath: cache.spoolPath(slot: slot), scratchDirectory: cache.scratchPath(for: inst.name),
                                        inputDigests: pending[i]!.material.inputDigests,
                                        retries: retries, retryDelay: inst.retryDelaySeconds ?? 1,
                                        timeoutSeconds: inst.timeoutSeconds)
                 running += 1
                 summary.peakConcurrency = max(summary.peakConcurrency, running)
                 runStarted[i] = monotonicSeconds()
-                runSlot[i] = freeSlots.popLast() ?? 0
+                runSlot[i] = slot
                 group.addTask { (i, await executor.execute(job)) }
             }
             while true {
@@ -237,7 +239,9 @@ public final class Builder: @unchecked Sendable {
                 case .failed(let message, let tail, let duration, let kind):
                     let message = inFallback[i].map { "\($0); its fallback failed too: \(message)" } ?? message
                     run.settle(i, outputs: nil, failed: true)
-                    finish(report(i, .failed, decision.reason, duration: duration, failure: message, log: tail ? log : nil,
+                    // A command that printed nothing leaves no log.
+                    finish(report(i, .failed, decision.reason, duration: duration, failure: message,
+                                  log: tail && FileOperations.exists(log) ? log : nil,
                                   attempts: attempts, kind: kind))
                     if !options.keepGoing { run.stopping = true }
                 case .prepared(let temporaries, let newDigests, let duration) where inFallback[i] != nil:
@@ -247,7 +251,7 @@ public final class Builder: @unchecked Sendable {
                         run.settle(i, outputs: outputs, failed: false)
                         observer.warning("'\(inst.name)' failed (\(inFallback[i]!)); its fallback made the outputs")
                         finish(report(i, .fallback, decision.reason, duration: duration, failure: inFallback[i],
-                                      log: log, attempts: attempts))
+                                      log: FileOperations.exists(log) ? log : nil, attempts: attempts))
                     } catch {
                         for t in temporaries { try? FileOperations.removeFile(t) }
                         run.settle(i, outputs: nil, failed: true)

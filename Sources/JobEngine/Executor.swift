@@ -21,6 +21,10 @@ struct ExecutionJob: Sendable {
     var work: Work
     var environment: [String: String]
     var logPath: String
+    /// Where output is written while the job runs: a file of its `-j` slot, reused from job to
+    /// job. It becomes `logPath` only when there is something in it, so that a silent rule
+    /// creates no file (creating inodes was most of `job`'s own time in a 2,000-rule build).
+    var spoolPath: String
     /// A private directory for a program's intermediate files, removed afterwards.
     var scratchDirectory: String
     var inputDigests: [String: ContentDigest]
@@ -45,17 +49,29 @@ struct Executor: Sendable {
     /// twice as long each time), each attempt limited to `timeout` seconds: past it the
     /// attempt's process group gets SIGTERM, then SIGKILL after the runner's grace.
     func execute(_ job: ExecutionJob) async -> (result: ExecutionResult, attempts: Int) {
-        // A new run starts a new log; a restore keeps the log of the run that made the outputs.
-        if case .restore = job.work {} else { try? FileOperations.removeFile(job.logPath) }
+        // A restore keeps the log of the run that made the outputs.
+        if case .restore = job.work { return (await attempt(job, log: -1), 1) }
+        // A new run starts a new log.
+        try? FileOperations.removeFile(job.logPath)
+        let log = open(job.spoolPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        if log < 0 {
+            return (.failed(message: "\(FileSystemError("create log", job.spoolPath, errno: errno))", tailOfLog: false,
+                            durationSeconds: 0), 1)
+        }
+        defer {
+            var st = stat()
+            if fstat(log, &st) == 0, st.st_size > 0 { try? FileOperations.copyFile(job.spoolPath, to: job.logPath) }
+            close(log)
+        }
         var delay = job.retryDelay
         var attempt = 1
         while true {
-            if attempt > 1 { appendToLog(job.logPath, "job: attempt \(attempt) of \(job.retries + 1)\n") }
-            let result = await attemptWithTimeout(job)
+            if attempt > 1 { appendToLog(log, "job: attempt \(attempt) of \(job.retries + 1)\n") }
+            let result = await attemptWithTimeout(job, log: log)
             guard case .failed(let message, _, _, _) = result, attempt <= job.retries, !Task.isCancelled else {
                 return (result, attempt)
             }
-            appendToLog(job.logPath, "job: attempt \(attempt) failed (\(message)); next in \(delay) s\n")
+            appendToLog(log, "job: attempt \(attempt) failed (\(message)); next in \(delay) s\n")
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             if Task.isCancelled { return (.interrupted, attempt) }
             delay *= 2
@@ -63,10 +79,10 @@ struct Executor: Sendable {
         }
     }
 
-    func attemptWithTimeout(_ job: ExecutionJob) async -> ExecutionResult {
-        guard let limit = job.timeoutSeconds else { return await attempt(job) }
+    func attemptWithTimeout(_ job: ExecutionJob, log: Int32) async -> ExecutionResult {
+        guard let limit = job.timeoutSeconds else { return await attempt(job, log: log) }
         return await withTaskGroup(of: ExecutionResult?.self) { group in
-            group.addTask { await self.attempt(job) }
+            group.addTask { await self.attempt(job, log: log) }
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(Int(limit * 1000)))
                 return nil
@@ -78,20 +94,18 @@ struct Executor: Sendable {
             // whole build was interrupted, that is a timeout, and the rule failed.
             let ended = await group.next()! ?? .interrupted
             if Task.isCancelled { return ended }
-            appendToLog(job.logPath, "job: timed out after \(limit) s\n")
+            appendToLog(log, "job: timed out after \(limit) s\n")
             return .failed(message: "timed out after \(ffmpegSeconds(limit)) s", tailOfLog: true, durationSeconds: limit,
                            kind: .timeout)
         }
     }
 
-    func appendToLog(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
+    func appendToLog(_ fd: Int32, _ text: String) {
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
-        close(fd)
     }
 
-    func attempt(_ job: ExecutionJob) async -> ExecutionResult {
+    /// One attempt; its processes write to `log` (-1 for a restore, which runs none).
+    func attempt(_ job: ExecutionJob, log: Int32) async -> ExecutionResult {
         let start = monotonicSeconds()
         let temporaries = job.outputs.map(OutputStaging.temporaryPath(for:))
         func cleanUp() { for t in temporaries { try? FileOperations.removeFile(t) } }
@@ -114,15 +128,7 @@ struct Executor: Sendable {
             return .prepared(temporaries: temporaries, digests: records.map(\.digest),
                              durationSeconds: monotonicSeconds() - start)
         case .program(let program):
-            let log = open(job.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if log < 0 {
-                return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false,
-                               durationSeconds: 0)
-            }
-            defer {
-                close(log)
-                try? FileManager.default.removeItem(atPath: job.scratchDirectory)
-            }
+            defer { try? FileManager.default.removeItem(atPath: job.scratchDirectory) }
             let context = ExecutionContext(runner: runner, log: log, outputs: temporaries,
                                            scratchDirectory: job.scratchDirectory, environment: job.environment,
                                            probes: probes, inputDigests: job.inputDigests,
@@ -142,11 +148,6 @@ struct Executor: Sendable {
             }
             return finishRun(job, temporaries: temporaries, start: start, cleanUp: cleanUp)
         case .run(let commands):
-            let log = open(job.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if log < 0 {
-                return .failed(message: "\(FileSystemError("create log", job.logPath, errno: errno))", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
-            }
-            defer { close(log) }
             for command in commands {
                 let spec = ProcessSpec(argv: command.argv(outputs: temporaries), environment: job.environment)
                 do {

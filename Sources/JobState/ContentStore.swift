@@ -15,20 +15,34 @@ public protocol ContentStore: Sendable {
 
 /// `cache/store/ab/abcdef...`: one file per digest, written to a temporary name and renamed,
 /// so a crash never leaves a partial blob under a digest's name. Copies (or reflinks), never
-/// hard links: an edit of a restored file must not change the store.
+/// hard links: an edit of a restored file must not change the store. Small contents are rows
+/// of `cache/store/small.db` instead (see `SmallBlobTable`).
 public struct LocalContentStore: ContentStore {
     public let directory: String
+    let small: SmallBlobTable
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String) {
+        self.directory = directory
+        small = SmallBlobTable(path: directory + "/small.db")
+    }
 
     func blobPath(_ d: ContentDigest) -> String {
         let hex = d.hex
         return directory + "/" + hex.prefix(2) + "/" + hex
     }
 
-    public func contains(_ digest: ContentDigest) -> Bool { FileOperations.exists(blobPath(digest)) }
+    public func contains(_ digest: ContentDigest) -> Bool {
+        FileOperations.exists(blobPath(digest)) || small.contains(digest)
+    }
 
     public func insert(fileAt path: String, digest: ContentDigest) throws {
+        if let st = FileStatus.of(path), st.size <= SmallBlobTable.limit {
+            if small.contains(digest) { return }
+            let bytes = try FileOperations.readFile(path)
+            // Only the bytes that were hashed: a file that changed since is not stored as them.
+            guard ContentDigest.of(bytes) == digest else { throw FileSystemError("store (it changed while being stored)", path, errno: EAGAIN) }
+            if bytes.withUnsafeBytes({ small.insert($0, digest: digest) }) { return }
+        }
         let blob = blobPath(digest)
         if FileOperations.exists(blob) { return }
         let dir = FileOperations.parentDirectory(blob)
@@ -40,6 +54,10 @@ public struct LocalContentStore: ContentStore {
     }
 
     public func materialize(_ digest: ContentDigest, to path: String) throws {
-        try FileOperations.copyFile(blobPath(digest), to: path)
+        if let bytes = small.read(digest, { Array($0) }) {
+            try FileOperations.writeFile(path, bytes)
+        } else {
+            try FileOperations.copyFile(blobPath(digest), to: path)
+        }
     }
 }

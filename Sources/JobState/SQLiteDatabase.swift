@@ -81,6 +81,16 @@ final class SQLiteDatabase: @unchecked Sendable {
             }
         }
 
+        /// Bytes in memory as a blob (an empty one too: no pointer would bind NULL).
+        func bind(_ index: Int32, raw: UnsafeRawBufferPointer) {
+            if raw.isEmpty {
+                sqlite3_bind_zeroblob(stmt, index, 0)
+            } else {
+                sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count),
+                                  unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            }
+        }
+
         /// Steps once; true while a row is available.
         func step() throws(SQLiteError) -> Bool {
             let rc = sqlite3_step(stmt)

@@ -39,7 +39,8 @@ struct ContentStoreTests {
     @Test func materializedFileIsAnIndependentCopy() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let bytes = Array("frame data\n".utf8)
+        // Larger than a row of the small-content table: a file in the store.
+        let bytes = Array("frame data\n".utf8) + pseudoRandomBytes(count: 100_000, seed: 3)
         let source = try dir.write("a.txt", bytes)
         let digest = ContentDigest.of(bytes)
         let store = LocalContentStore(directory: dir.file("store"))
@@ -58,7 +59,7 @@ struct ContentStoreTests {
         let edit = Array("FRAME".utf8)
         #expect(edit.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == 5)
         close(fd)
-        #expect(try FileOperations.readFile(restored) == Array("FRAME data\n".utf8))
+        #expect(try FileOperations.readFile(restored) == Array("FRAME data\n".utf8) + bytes.dropFirst(11))
         #expect(try FileOperations.readFile(blob) == bytes)
         #expect(try hashFile(atPath: blob) == digest)
 
@@ -100,6 +101,63 @@ struct ContentStoreTests {
             #expect(try hashFile(atPath: blob) == digest)
             let names = try FileManager.default.contentsOfDirectory(atPath: FileOperations.parentDirectory(blob))
             #expect(names.filter { $0.hasPrefix(".incoming") }.isEmpty)
+        }
+    }
+}
+
+@Suite("LocalContentStore, small contents")
+struct SmallContentStoreTests {
+    @Test func smallContentsAreRowsNotFiles() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = LocalContentStore(directory: dir.file("store"))
+        for (name, bytes) in [("empty", [UInt8]()), ("line", Array("hello\n".utf8)),
+                              ("largest", pseudoRandomBytes(count: 64 * 1024, seed: 5))] {
+            let source = try dir.write("out/\(name)", bytes)
+            let digest = ContentDigest.of(bytes)
+            #expect(!store.contains(digest))
+            try store.insert(fileAt: source, digest: digest)
+            try store.insert(fileAt: source, digest: digest)
+            #expect(store.contains(digest))
+            #expect(!FileManager.default.fileExists(atPath: dir.file("store/" + digest.hex.prefix(2) + "/" + digest.hex)))
+            // A new store over the same directory (the next build) finds it.
+            let later = LocalContentStore(directory: dir.file("store"))
+            let restored = dir.file("restored-\(name)")
+            try later.materialize(digest, to: restored)
+            #expect(try FileOperations.readFile(restored) == bytes, "\(name)")
+            #expect(try inode(restored) != inode(source))
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.file("store/small.db")))
+        // One byte over the limit: a file.
+        let big = pseudoRandomBytes(count: 64 * 1024 + 1, seed: 6)
+        try store.insert(fileAt: try dir.write("out/big", big), digest: ContentDigest.of(big))
+        #expect(try FileOperations.readFile(dir.file("store/" + ContentDigest.of(big).hex.prefix(2) + "/" + ContentDigest.of(big).hex)) == big)
+    }
+
+    @Test func aFileThatNoLongerHasTheDigestIsNotStored() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = LocalContentStore(directory: dir.file("store"))
+        let source = try dir.write("out/a", "changed after it was hashed")
+        let digest = ContentDigest.of(string: "what was hashed")
+        #expect(throws: FileSystemError.self) { try store.insert(fileAt: source, digest: digest) }
+        #expect(!store.contains(digest))
+    }
+
+    @Test func concurrentInsertsOfSmallContents() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = LocalContentStore(directory: dir.file("store"))
+        let contents = (0..<64).map { pseudoRandomBytes(count: 100 + $0 * 50, seed: UInt64($0 + 1)) }
+        let sources = try contents.enumerated().map { try dir.write("out/\($0.offset)", $0.element) }
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: contents.count) { i in
+            do { try store.insert(fileAt: sources[i], digest: ContentDigest.of(contents[i])) } catch { failures.add("\(error)") }
+        }
+        #expect(failures.all.isEmpty)
+        for (i, bytes) in contents.enumerated() {
+            try store.materialize(ContentDigest.of(bytes), to: dir.file("restored-\(i)"))
+            #expect(try FileOperations.readFile(dir.file("restored-\(i)")) == bytes)
         }
     }
 }

@@ -1,0 +1,38 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include "system_extras.h"
+
+int job_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[],
+              int out, int err, const char *directory) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) return rc;
+    rc = posix_spawnattr_init(&attributes);
+    if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
+
+    // Its own process group (a signal reaches what it starts, and nothing of job's), default
+    // signal dispositions (job ignores SIGINT and SIGTERM while it waits for them), no mask.
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    rc = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    if (rc == 0) rc = posix_spawnattr_setpgroup(&attributes, 0);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes, &all);
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+
+    // stdin from /dev/null, stdout and stderr to the given descriptors, nothing else open.
+    if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    if (rc == 0 && directory != NULL) rc = posix_spawn_file_actions_addchdir_np(&actions, directory);
+
+    if (rc == 0) rc = posix_spawnp(pid, file, &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return rc;
+}

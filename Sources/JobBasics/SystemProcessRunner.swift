@@ -1,0 +1,155 @@
+import CSystemExtras
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real runner: `posix_spawnp`, then a small thread that waits for the process. Each
+/// process leads its own process group, so that a signal reaches everything it started (a
+/// shell's children too) and nothing of `job` itself.
+///
+/// Spawning directly, rather than through a general subprocess library, halved what `job`
+/// adds to each rule in the 2,000-rule benchmark (docs/benchmarks.md): no pipes to drain,
+/// no event loop, no task hops; a build's processes write straight into their log files.
+public struct SystemProcessRunner: ProcessRunner {
+    public var grace: Duration
+
+    public init(grace: Duration = .seconds(2)) { self.grace = grace }
+
+    public func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome {
+        guard let program = spec.argv.first else {
+            throw ProcessLaunchError(command: "", reason: "empty command")
+        }
+        try Task.checkCancellation()
+        let pid = try Self.spawn(spec, program: program, output: output, error: error)
+        let child = ChildProcess(pid: pid)
+        let grace = self.grace
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ProcessOutcome, Never>) in
+                child.waitInThread { continuation.resume(returning: $0) }
+            }
+        } onCancel: {
+            child.signalGroup(SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(grace.components.seconds) * 1_000_000_000
+                                                                             + Int(grace.components.attoseconds / 1_000_000_000))) {
+                child.signalGroup(SIGKILL)
+            }
+        }
+    }
+
+    static func spawn(_ spec: ProcessSpec, program: String, output: Int32, error: Int32) throws -> pid_t {
+        let argv = CStringArray(spec.argv)
+        let environment = CStringArray(InheritedEnvironment.entries(updating: spec.environment))
+        var pid: pid_t = 0
+        let rc = argv.withPointers { argvPointer in
+            environment.withPointers { envPointer in
+                if let directory = spec.workingDirectory {
+                    return job_spawn(&pid, program, argvPointer, envPointer, output, error, directory)
+                }
+                return job_spawn(&pid, program, argvPointer, envPointer, output, error, nil)
+            }
+        }
+        guard rc == 0 else {
+            throw ProcessLaunchError(command: program, reason: String(cString: strerror(rc)))
+        }
+        return pid
+    }
+}
+
+/// A started process: waited for by one thread, signalled by cancellation. It is reaped only
+/// after `exited` is set under the lock, so its pid (its group's id) cannot be reused while a
+/// signal may still be sent to it.
+final class ChildProcess: Sendable {
+    let pid: pid_t
+    private let exited = Mutex(false)
+
+    init(pid: pid_t) { self.pid = pid }
+
+    func signalGroup(_ signal: Int32) {
+        exited.withLock { done in
+            if !done { _ = kill(-pid, signal) }
+        }
+    }
+
+    /// Calls `done` with how the process ended, from a thread of its own (blocking in
+    /// `waitid` there costs no thread of the concurrency pool).
+    func waitInThread(_ done: @escaping @Sendable (ProcessOutcome) -> Void) {
+        let work = Unmanaged.passRetained(WaitWork(child: self, done: done)).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attributes, 64 * 1024)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { raw in
+            let work = Unmanaged<WaitWork>.fromOpaque(raw!).takeRetainedValue()
+            work.done(work.child.waitForExit())
+            return nil
+        }, work)
+        pthread_attr_destroy(&attributes)
+        if rc != 0 {
+            // No thread to be had: wait here instead.
+            let w = Unmanaged<WaitWork>.fromOpaque(work).takeRetainedValue()
+            w.done(waitForExit())
+        }
+    }
+
+    func waitForExit() -> ProcessOutcome {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+        exited.withLock { $0 = true }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
+}
+
+private final class WaitWork {
+    let child: ChildProcess
+    let done: @Sendable (ProcessOutcome) -> Void
+    init(child: ChildProcess, done: @escaping @Sendable (ProcessOutcome) -> Void) {
+        self.child = child
+        self.done = done
+    }
+}
+
+/// `job`'s environment as `NAME=VALUE` entries, read once; a process gets it with its spec's
+/// variables put in.
+enum InheritedEnvironment {
+    static let base: [String] = {
+        var entries: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            entries.append(String(cString: entry))
+            p += 1
+        }
+        return entries
+    }()
+
+    static func entries(updating updates: [String: String]) -> [String] {
+        if updates.isEmpty { return base }
+        var result = base.filter { entry in
+            guard let eq = entry.firstIndex(of: "=") else { return true }
+            return updates[String(entry[..<eq])] == nil
+        }
+        for (k, v) in updates.sorted(by: { $0.key < $1.key }) { result.append(k + "=" + v) }
+        return result
+    }
+}
+
+/// A NULL-terminated array of C strings, freed with the value.
+final class CStringArray {
+    private var pointers: [UnsafeMutablePointer<CChar>?]
+
+    init(_ strings: [String]) {
+        pointers = strings.map { strdup($0) }
+        pointers.append(nil)
+    }
+
+    deinit { for p in pointers { free(p) } }
+
+    func withPointers<R>(_ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
