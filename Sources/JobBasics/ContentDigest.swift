@@ -114,8 +114,10 @@ public func hashFile(atPath path: String) throws(FileHashError) -> ContentDigest
     }
     _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
     var hasher = StreamingHasher()
-    let size = 1 << 20
-    let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+    // Sized to the file (one read, and a read that says 0): a 1 MiB buffer for every small
+    // output was an mmap and an munmap each, and a TLB shootdown on every core.
+    let size = st.st_size > 0 ? min(Int(st.st_size) + 1, 1 << 20) : 64 * 1024
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
     defer { buffer.deallocate() }
     while true {
         let n = read(fd, buffer, size)

@@ -72,26 +72,10 @@ final class ChildProcess: Sendable {
         }
     }
 
-    /// Calls `done` with how the process ended, from a thread of its own (blocking in
-    /// `waitid` there costs no thread of the concurrency pool).
+    /// Calls `done` with how the process ended, from a thread that blocks in `waitid` for it
+    /// (a thread of the concurrency pool would be taken from the scheduler).
     func waitInThread(_ done: @escaping @Sendable (ProcessOutcome) -> Void) {
-        let work = Unmanaged.passRetained(WaitWork(child: self, done: done)).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        pthread_attr_setstacksize(&attributes, 64 * 1024)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            let work = Unmanaged<WaitWork>.fromOpaque(raw!).takeRetainedValue()
-            work.done(work.child.waitForExit())
-            return nil
-        }, work)
-        pthread_attr_destroy(&attributes)
-        if rc != 0 {
-            // No thread to be had: wait here instead.
-            let w = Unmanaged<WaitWork>.fromOpaque(work).takeRetainedValue()
-            w.done(waitForExit())
-        }
+        WaitingThreads.shared.wait(for: self, then: done)
     }
 
     func waitForExit() -> ProcessOutcome {
@@ -105,12 +89,69 @@ final class ChildProcess: Sendable {
     }
 }
 
-private final class WaitWork {
-    let child: ChildProcess
-    let done: @Sendable (ProcessOutcome) -> Void
-    init(child: ChildProcess, done: @escaping @Sendable (ProcessOutcome) -> Void) {
-        self.child = child
-        self.done = done
+/// Threads that wait for processes, one process each at a time, kept for the next one: a
+/// thread made and ended per process cost an `munmap` of its stack, and with it a TLB
+/// shootdown on every core, for each rule.
+final class WaitingThreads: @unchecked Sendable {
+    static let shared = WaitingThreads()
+
+    final class Worker: @unchecked Sendable {
+        let wake = DispatchSemaphore(value: 0)
+        var child: ChildProcess?
+        var done: (@Sendable (ProcessOutcome) -> Void)?
+    }
+
+    private let idle = Mutex<[Worker]>([])
+
+    func wait(for child: ChildProcess, then done: @escaping @Sendable (ProcessOutcome) -> Void) {
+        if let worker = idle.withLock({ $0.popLast() }) {
+            worker.child = child
+            worker.done = done
+            worker.wake.signal()
+            return
+        }
+        let worker = Worker()
+        worker.child = child
+        worker.done = done
+        if !start(worker) { done(child.waitForExit()) }
+    }
+
+    private func start(_ worker: Worker) -> Bool {
+        let context = Unmanaged.passRetained(WorkerContext(pool: self, worker: worker)).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attributes, 128 * 1024)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { raw in
+            let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+            context.pool.run(context.worker)
+            return nil
+        }, context)
+        if rc != 0 { Unmanaged<WorkerContext>.fromOpaque(context).release() }
+        return rc == 0
+    }
+
+    private func run(_ worker: Worker) {
+        while true {
+            if let child = worker.child, let done = worker.done {
+                worker.child = nil
+                worker.done = nil
+                done(child.waitForExit())
+            }
+            idle.withLock { $0.append(worker) }
+            worker.wake.wait()
+        }
+    }
+}
+
+private final class WorkerContext {
+    let pool: WaitingThreads
+    let worker: WaitingThreads.Worker
+    init(pool: WaitingThreads, worker: WaitingThreads.Worker) {
+        self.pool = pool
+        self.worker = worker
     }
 }
 

@@ -1,0 +1,136 @@
+import Foundation
+import JobBasics
+import Testing
+
+/// The real runner, on real processes: what a rule's command gets (output, input, environment,
+/// directory, signals, descriptors) and how it ends.
+@Suite("SystemProcessRunner")
+struct SystemProcessRunnerTests {
+    let runner = SystemProcessRunner(grace: .milliseconds(500))
+
+    /// Runs `script` with `sh -c`, its output in a file; returns how it ended and what it wrote.
+    func run(_ script: String, environment: [String: String] = [:], directory: String? = nil) async throws
+        -> (outcome: ProcessOutcome, output: String) {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = open(dir.file("log"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        try #require(log >= 0)
+        defer { close(log) }
+        let outcome = try await runner.run(ProcessSpec(argv: ["sh", "-c", script], environment: environment,
+                                                       workingDirectory: directory), logDescriptor: log)
+        return (outcome, String(decoding: try FileOperations.readFile(dir.file("log")), as: UTF8.self))
+    }
+
+    @Test func statusAndBothStreamsGoWhereAsked() async throws {
+        let r = try await run("echo out; echo err >&2; exit 3")
+        #expect(r.outcome == .exited(3))
+        #expect(r.output == "out\nerr\n")
+        #expect(try await run("true").outcome.isSuccess)
+    }
+
+    @Test func aKilledProcessReportsItsSignal() async throws {
+        #expect(try await run("kill -9 $$").outcome == .signaled(9))
+    }
+
+    @Test func standardInputIsEmpty() async throws {
+        let r = try await run("cat; echo done")
+        #expect(r.outcome.isSuccess)
+        #expect(r.output == "done\n")
+    }
+
+    @Test func environmentIsInheritedWithTheSpecsVariablesPutIn() async throws {
+        let r = try await run("echo \"$JOB_TEST_VAR/${PATH:+has-path}\"", environment: ["JOB_TEST_VAR": "set"])
+        #expect(r.output == "set/has-path\n")
+        #expect(try await run("echo \"[$JOB_TEST_VAR]\"").output == "[]\n")
+    }
+
+    @Test func itRunsInTheGivenDirectory() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try await run("pwd -P", directory: dir.path)
+        #expect(r.output == (FileOperations.realPath(dir.path) ?? dir.path) + "\n")
+    }
+
+    @Test func anUnknownProgramIsALaunchError() async throws {
+        await #expect(throws: ProcessLaunchError.self) {
+            _ = try await runner.run(ProcessSpec(argv: ["job-no-such-program-here"]), logDescriptor: 1)
+        }
+    }
+
+    @Test func itLeadsItsOwnProcessGroup() async throws {
+        // Field 5 of /proc/PID/stat is the process group, field 1 the pid.
+        let r = try await run("read -r pid _ _ _ pgid _ < /proc/$$/stat; [ \"$pid\" = \"$pgid\" ] && echo leader")
+        #expect(r.output == "leader\n")
+    }
+
+    @Test func signalsIgnoredByJobAreDefaultInTheCommand() async throws {
+        // job ignores SIGINT and SIGTERM while it builds; SIGUSR2 stands in for them here, as
+        // no other test uses it.
+        let previous = signal(SIGUSR2, SIG_IGN)
+        defer { signal(SIGUSR2, previous) }
+        let r = try await run("grep SigIgn /proc/$$/status")
+        let mask = UInt64(r.output.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "", radix: 16)
+        let usr2: UInt64 = 1 << (UInt64(SIGUSR2) - 1)
+        #expect(mask != nil)
+        #expect((mask ?? usr2) & usr2 == 0)
+    }
+
+    @Test func noDescriptorOfJobLeaksIntoTheCommand() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let leaky = open(dir.file("leaky"), O_WRONLY | O_CREAT, 0o644)   // no O_CLOEXEC
+        try #require(leaky >= 0)
+        defer { close(leaky) }
+        try #require(leaky > 2)
+        let fds = try await run("ls /proc/$$/fd").output.split(separator: "\n").map(String.init)
+        #expect(fds.contains("1") && fds.contains("2"))
+        #expect(!fds.contains(String(leaky)), "descriptor \(leaky) leaked: \(fds)")
+    }
+
+    @Test func cancellingEndsTheWholeGroup() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let pidFile = dir.file("grandchild")
+        let task = Task {
+            try await run("sleep 30 & echo $! > '\(pidFile)'; wait")
+        }
+        #expect(waitUntil { FileManager.default.fileExists(atPath: pidFile) && ((try? FileOperations.readFile(pidFile))?.count ?? 0) > 1 })
+        let grandchild = pid_t(String(decoding: try FileOperations.readFile(pidFile), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines))!
+        let started = Date()
+        task.cancel()
+        let r = try await task.value
+        #expect(r.outcome == .signaled(SIGTERM))
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(waitUntil { kill(grandchild, 0) != 0 }, "the shell's child outlived the cancellation")
+    }
+
+    @Test func aCommandThatIgnoresTERMIsKilledAfterTheGrace() async throws {
+        let task = Task { try await run("trap '' TERM; sleep 30 & wait; sleep 30") }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        #expect(try await task.value.outcome == .signaled(SIGKILL))
+    }
+
+    @Test func manyAtOnce() async throws {
+        try await withThrowingTaskGroup(of: ProcessOutcome.self) { group in
+            for i in 0..<40 { group.addTask { try await run("exit \(i % 3)").outcome } }
+            var codes: [Int32] = []
+            for try await outcome in group {
+                guard case .exited(let code) = outcome else { Issue.record("\(outcome)"); continue }
+                codes.append(code)
+            }
+            #expect(codes.sorted() == (0..<40).map { Int32($0 % 3) }.sorted())
+        }
+    }
+}
+
+/// Polls `condition` for up to 10 seconds.
+func waitUntil(_ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return false
+}
