@@ -94,7 +94,7 @@ struct SystemProcessRunnerTests {
         let task = Task {
             try await run("sleep 30 & echo $! > '\(pidFile)'; wait")
         }
-        #expect(waitUntil { FileManager.default.fileExists(atPath: pidFile) && ((try? FileOperations.readFile(pidFile))?.count ?? 0) > 1 })
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: pidFile) && ((try? FileOperations.readFile(pidFile))?.count ?? 0) > 1 })
         let grandchild = pid_t(String(decoding: try FileOperations.readFile(pidFile), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines))!
         let started = Date()
@@ -102,7 +102,7 @@ struct SystemProcessRunnerTests {
         let r = try await task.value
         #expect(r.outcome == .signaled(SIGTERM))
         #expect(Date().timeIntervalSince(started) < 5)
-        #expect(waitUntil { kill(grandchild, 0) != 0 }, "the shell's child outlived the cancellation")
+        #expect(await waitUntil { kill(grandchild, 0) != 0 }, "the shell's child outlived the cancellation")
     }
 
     @Test func aCommandThatIgnoresTERMIsKilledAfterTheGrace() async throws {
@@ -125,12 +125,13 @@ struct SystemProcessRunnerTests {
     }
 }
 
-/// Polls `condition` for up to 10 seconds.
-func waitUntil(_ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(10)
+/// Polls `condition` for up to 20 seconds, without holding a thread of the concurrency pool
+/// (the process it waits for is started from that pool).
+func waitUntil(_ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
         if condition() { return true }
-        usleep(10_000)
+        try? await Task.sleep(for: .milliseconds(10))
     }
     return false
 }
