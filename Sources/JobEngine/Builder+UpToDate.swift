@@ -1,4 +1,5 @@
 import JobBasics
+import JobGraph
 import JobState
 #if canImport(Glibc)
 import Glibc
@@ -10,23 +11,31 @@ extension Builder {
     /// of `closure`, the directories on their way, the tools, and the state database itself
     /// (a deleted database makes every rule stale). Best effort: without it, the next build
     /// only takes the full path.
-    func writeUpToDateManifest(key: ContentDigest, closure: [Int], digests: FileDigests,
+    func writeUpToDateManifest(key: ContentDigest, closure: [Int], sources: SourceFiles, digests: FileDigests,
                                tools: [String: FileStatus]) {
         var entries: [UpToDateManifest.Entry] = []
-        var seen = Set<String>()
+        entries.reserveCapacity(sources.status.count + closure.count + 16)
         var directories = Set<String>()
-        for i in closure {
-            let inst = graph.instances[i]
-            for path in [inst.inputs, inst.outputs].joined() where seen.insert(path).inserted {
-                // A file judged without a digest (none should be): no manifest.
-                guard let digest = digests.knownDigest(of: path) else { return }
-                entries.append(.init(path: path, kind: .file, status: digests.trustedStatus[path], digest: digest))
-                var parent = Substring(path)
-                while let slash = parent.lastIndex(of: "/"), slash != parent.startIndex {
-                    parent = parent[..<slash]
-                    if !directories.insert(String(parent)).inserted { break }
-                }
+        var lastParent: Substring = ""
+        // Every source once (the keys of `sources`), every output once (one rule makes each).
+        func add(_ path: String) -> Bool {
+            // A file judged without a digest (none should be): no manifest.
+            guard let (digest, status) = digests.known(path) else { return false }
+            entries.append(.init(path: path, kind: .file, status: status, digest: digest))
+            var parent = Substring(path)
+            guard let slash = parent.lastIndex(of: "/"), slash != parent.startIndex else { return true }
+            parent = parent[..<slash]
+            if parent == lastParent { return true }   // most files share their directory with the last one
+            lastParent = parent
+            while directories.insert(String(parent)).inserted,
+                  let up = parent.lastIndex(of: "/"), up != parent.startIndex {
+                parent = parent[..<up]
             }
+            return true
+        }
+        for path in sources.status.keys where !add(path) { return }
+        for i in closure {
+            for path in graph.instances[i].outputs where !add(path) { return }
         }
         for directory in directories.sorted() {
             guard let st = Self.linkStatus(directory) else { return }

@@ -15,6 +15,7 @@ public struct SourceFiles: Sendable {
         let realRoot = FileOperations.realPath(rootDirectory) ?? rootDirectory
         var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
         var reported = Set<String>()
+        status.reserveCapacity(instances.count)
         for i in instances {
             let inst = graph.instances[i]
             for input in inst.inputs where graph.producer[input] == nil {

@@ -19,7 +19,11 @@ public final class FileDigests: @unchecked Sendable {
     /// trusted later, so the file is hashed again next time.
     static let racyWindowNs: Int64 = 50_000_000
 
-    public init(state: StateDatabase) { self.state = state }
+    public init(state: StateDatabase) {
+        self.state = state
+        known.reserveCapacity(state.files.count)
+        trustedStatus.reserveCapacity(state.files.count)
+    }
 
     /// The digest of the file at `path`, whose current status is `status` (nil: stat it now).
     public func digest(of path: String, status: FileStatus? = nil) throws -> ContentDigest {
@@ -40,8 +44,10 @@ public final class FileDigests: @unchecked Sendable {
         return d
     }
 
-    /// The digest found for `path` in this build, if any.
-    public func knownDigest(of path: String) -> ContentDigest? { known[path] }
+    /// The digest found for `path` in this build, if any, with its status when it can be trusted.
+    public func known(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
+        known[path].map { ($0, trustedStatus[path]) }
+    }
 
     /// Records what `job` just wrote at `path`, so that it is not hashed again.
     /// `trusted`: no process writes the file any more, so a recent timestamp is no risk.

@@ -93,6 +93,10 @@ public final class StateDatabase: @unchecked Sendable {
     }
 
     private func load() throws(SQLiteError) {
+        // Sized first: growing dictionaries of 100,000 entries showed in profiles.
+        files.reserveCapacity(try count("files"))
+        rules.reserveCapacity(try count("rules"))
+        produced.reserveCapacity(try count("produced"))
         let f = try db.prepare("SELECT path, dev, ino, size, mtime, ctime, hi, lo FROM files")
         while try f.step() {
             files[f.string(0)] = FileRecord(
@@ -114,6 +118,11 @@ public final class StateDatabase: @unchecked Sendable {
         while try p.step() {
             produced[p.string(0)] = ContentDigest(high: UInt64(bitPattern: p.int64(1)), low: UInt64(bitPattern: p.int64(2)))
         }
+    }
+
+    private func count(_ table: String) throws(SQLiteError) -> Int {
+        let s = try db.prepare("SELECT COUNT(*) FROM \(table)")
+        return try s.step() ? Int(s.int64(0)) : 0
     }
 
     /// The inputs (with their digests) of the instance's last successful run.

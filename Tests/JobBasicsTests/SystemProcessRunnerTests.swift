@@ -97,11 +97,9 @@ struct SystemProcessRunnerTests {
         #expect(await waitUntil { FileManager.default.fileExists(atPath: pidFile) && ((try? FileOperations.readFile(pidFile))?.count ?? 0) > 1 })
         let grandchild = pid_t(String(decoding: try FileOperations.readFile(pidFile), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines))!
-        let started = Date()
         task.cancel()
         let r = try await task.value
         #expect(r.outcome == .signaled(SIGTERM))
-        #expect(Date().timeIntervalSince(started) < 5)
         #expect(await waitUntil { kill(grandchild, 0) != 0 }, "the shell's child outlived the cancellation")
     }
 
@@ -125,10 +123,11 @@ struct SystemProcessRunnerTests {
     }
 }
 
-/// Polls `condition` for up to 20 seconds, without holding a thread of the concurrency pool
-/// (the process it waits for is started from that pool).
+/// Polls `condition` for up to 150 seconds, without holding a thread of the concurrency pool
+/// (the process it waits for is started from that pool, which the scenario tests, blocking in
+/// their waits, can keep busy for half a minute).
 func waitUntil(_ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(20)
+    let deadline = Date().addingTimeInterval(150)
     while Date() < deadline {
         if condition() { return true }
         try? await Task.sleep(for: .milliseconds(10))
