@@ -97,12 +97,14 @@ enum Foreach {
         let absolute = pattern.hasPrefix("/") ? pattern : rootDirectory + "/" + pattern
         var g = glob_t()
         defer { globfree(&g) }
-        guard glob(absolute, 0, nil, &g) == 0 else { return [] }
+        // GLOB_MARK ends each directory with a slash, from the entry's type where the file
+        // system gives it: no `stat` per match (10,000 of them in a foreach over a folder).
+        guard glob(absolute, GLOB_MARK, nil, &g) == 0 else { return [] }
         var stems: [String] = []
         for i in 0..<Int(g.gl_pathc) {
             guard let p = g.gl_pathv[i] else { continue }
             let path = String(cString: p)
-            if FileOperations.isDirectory(path) { continue }
+            if path.hasSuffix("/") { continue }
             let base = FileOperations.baseName(path)
             if let dot = base.lastIndex(of: "."), dot != base.startIndex {
                 stems.append(String(base[..<dot]))
