@@ -278,6 +278,7 @@ public final class Builder: @unchecked Sendable {
             }
         }
         try? state.flush()
+        store.flush()
         if let key = options.upToDateKey, !options.dryRun, !warned, summary.failed + summary.blocked + summary.fallback == 0,
            !summary.interrupted {
             writeUpToDateManifest(key: key, closure: closure, sources: sources, digests: digests, tools: tools.executables)

@@ -11,6 +11,12 @@ public protocol ContentStore: Sendable {
     func insert(fileAt path: String, digest: ContentDigest) throws
     /// Writes the content `digest` to `path` (a temporary name: the caller renames it).
     func materialize(_ digest: ContentDigest, to path: String) throws
+    /// Writes whatever the store keeps waiting (at the end of a build).
+    func flush()
+}
+
+extension ContentStore {
+    public func flush() {}
 }
 
 /// `cache/store/ab/abcdef...`: one file per digest, written to a temporary name and renamed,
@@ -52,6 +58,8 @@ public struct LocalContentStore: ContentStore {
         try FileOperations.copyFile(path, to: temporary)
         try FileOperations.rename(temporary, to: blob)
     }
+
+    public func flush() { small.flush() }
 
     public func materialize(_ digest: ContentDigest, to path: String) throws {
         if let bytes = small.read(digest, { Array($0) }) {

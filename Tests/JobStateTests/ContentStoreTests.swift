@@ -120,7 +120,12 @@ struct SmallContentStoreTests {
             try store.insert(fileAt: source, digest: digest)
             #expect(store.contains(digest))
             #expect(!FileManager.default.fileExists(atPath: dir.file("store/" + digest.hex.prefix(2) + "/" + digest.hex)))
-            // A new store over the same directory (the next build) finds it.
+            // Waiting for its batch, it is already there for this store...
+            let early = dir.file("early-\(name)")
+            try store.materialize(digest, to: early)
+            #expect(try FileOperations.readFile(early) == bytes)
+            // ...and once written, for a new store over the same directory (the next build).
+            store.flush()
             let later = LocalContentStore(directory: dir.file("store"))
             let restored = dir.file("restored-\(name)")
             try later.materialize(digest, to: restored)
@@ -132,6 +137,25 @@ struct SmallContentStoreTests {
         let big = pseudoRandomBytes(count: 64 * 1024 + 1, seed: 6)
         try store.insert(fileAt: try dir.write("out/big", big), digest: ContentDigest.of(big))
         #expect(try FileOperations.readFile(dir.file("store/" + ContentDigest.of(big).hex.prefix(2) + "/" + ContentDigest.of(big).hex)) == big)
+    }
+
+    @Test func aBatchIsWrittenWhenFullAndWhenTheStoreGoes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let contents = (0..<100).map { Array("content \($0)\n".utf8) }
+        do {
+            let store = LocalContentStore(directory: dir.file("store"))
+            for (i, bytes) in contents.enumerated() {
+                try store.insert(fileAt: try dir.write("out/\(i)", bytes), digest: ContentDigest.of(bytes))
+            }
+            // The first 64 went in one batch: another store sees them already.
+            let other = LocalContentStore(directory: dir.file("store"))
+            #expect(other.contains(ContentDigest.of(contents[0])))
+            #expect(!other.contains(ContentDigest.of(contents[99])))
+        }
+        // The rest went when the store did.
+        let later = LocalContentStore(directory: dir.file("store"))
+        #expect(contents.allSatisfy { later.contains(ContentDigest.of($0)) })
     }
 
     @Test func aFileThatNoLongerHasTheDigestIsNotStored() throws {
