@@ -7,6 +7,15 @@ import Glibc
 
 public let jobVersion = "0.1.0"
 
+/// The version and the identity of this very executable (size and modification time): what
+/// `job` derives from a Jobfile (the compiled plan, the no-op's manifest) is kept under it, so
+/// that another build of `job`, with other recipes, never uses what this one derived.
+let jobBuildIdentity: String = {
+    var st = stat()
+    guard stat("/proc/self/exe", &st) == 0 else { return jobVersion }
+    return "\(jobVersion)+\(st.st_size)-\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+}()
+
 public struct JobCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "job",

@@ -65,7 +65,7 @@ struct ProjectFiles {
         return ProjectFiles(displayName: path, text: text, rootDirectory: root, cache: CacheDirectory(path: cacheDirectory),
                             overrides: overrides,
                             planKey: CompiledPlan.key(displayName: path, text: text, overrides: overrides,
-                                                      rootDirectory: root, version: jobVersion))
+                                                      rootDirectory: root, version: jobBuildIdentity))
     }
 
     /// The plan (compiled, or from YAML when the compiled one is missing or stale) and its graph.

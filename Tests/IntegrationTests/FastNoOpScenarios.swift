@@ -115,6 +115,23 @@ import Testing
         #expect(r.stderr.contains("leads out of the project through a symlink"))
     }
 
+    @Test func anotherJobExecutableTakesTheFullPath() throws {
+        let p = try builtProject()
+        // A copy is another executable (its own modification time): it may make other commands.
+        let copy = p.path("job-copy")
+        try FileManager.default.copyItem(atPath: JobProject.binary, toPath: copy)
+        try? p.remove("cache/plan.bin")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: copy)
+        process.arguments = ["build"]
+        process.currentDirectoryURL = p.root
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(p.exists("cache/plan.bin"), "the copy used the original's manifest")
+    }
+
     @Test func aNewStateDatabaseTakesTheFullPath() throws {
         let p = try builtProject()
         try p.remove("cache/state.db")
