@@ -7,8 +7,9 @@ import Glibc
 extension UpToDateManifest {
     /// Whether the build that wrote the manifest at `path` under `key` would still find
     /// everything up to date. A file whose status changed is hashed: the same bytes (a
-    /// `touch`) still count as up to date, and its new status is written back to the manifest
-    /// and to the stat cache in `databasePath`, so that it is not hashed again.
+    /// `touch`) still count as up to date, and its new status is written back to the manifest,
+    /// in place, so that it is not hashed again; and, for a large file, to the stat cache in
+    /// `databasePath` too, for the next full-path build.
     /// Reads the manifest in place: no string is made for a path whose status is unchanged.
     /// `searchPath` is PATH now; it matters only when the build resolved tools through it.
     public static func check(at path: String, key: ContentDigest, searchPath: String, databasePath: String,
@@ -20,7 +21,8 @@ extension UpToDateManifest {
         }
         for g in layout.globs where Glob.digest(globStems(g.pattern)) != g.stems { return false }
         let outcomes = bytes.withUnsafeBytes { raw in statEntries(raw, layout) }
-        var refreshed: [(path: String, record: FileRecord)] = []
+        var refreshed: [Int] = []
+        var remembered: [(path: String, record: FileRecord)] = []
         for (i, outcome) in outcomes.enumerated() where outcome != .same {
             guard outcome == .changed else { return false }
             let entry = layout.entryOffset(i)
@@ -32,15 +34,32 @@ extension UpToDateManifest {
                   let digest = try? hashFile(atPath: filePath), digest == recorded else { return false }
             if !FileDigests.isRacy(status) {
                 layout.setStatus(&bytes, entry: entry, status)
-                refreshed.append((filePath, FileRecord(status: status, digest: digest)))
+                refreshed.append(entry)
+                if status.size >= Self.rememberedSize { remembered.append((filePath, FileRecord(status: status, digest: digest))) }
             }
         }
-        if !refreshed.isEmpty {
-            // Best effort: failing to remember only costs hashing the files again.
-            try? writeAtomically(bytes, to: path)
-            try? StateDatabase.rememberFiles(refreshed, databasePath: databasePath)
-        }
+        // Best effort: failing to remember only costs hashing the files again.
+        if !refreshed.isEmpty { rewriteEntries(refreshed, of: bytes, at: path) }
+        if !remembered.isEmpty { try? StateDatabase.rememberFiles(remembered, databasePath: databasePath) }
         return true
+    }
+
+    /// From this size on, a touched file's new status also goes to the stat cache (opening the
+    /// database costs more than hashing a smaller file again).
+    static let rememberedSize: Int64 = 1 << 20
+
+    /// Writes entries back where they are. A write torn by a crash can only leave a status
+    /// that matches no file, which costs one hash at the next check: the digest, the kind and
+    /// the path stay as they were.
+    static func rewriteEntries(_ entries: [Int], of bytes: [UInt8], at path: String) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        bytes.withUnsafeBytes { raw in
+            for entry in entries {
+                _ = pwrite(fd, raw.baseAddress! + entry, 48, off_t(entry))
+            }
+        }
     }
 
     enum Outcome: UInt8 { case same = 0, changed = 1, stale = 2 }
