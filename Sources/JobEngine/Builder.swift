@@ -122,6 +122,21 @@ public final class Builder: @unchecked Sendable {
                 runSlot[i] = slot
                 group.addTask { (i, await executor.execute(job)) }
             }
+            /// Starts instances judged runnable, while -j and the pools allow.
+            func startRunnable() {
+                while running < options.jobs,
+                      let i = run.nextRunnable(pools: graph.jobfile.pools, rates: graph.jobfile.poolRates,
+                                               now: monotonicSeconds()) {
+                    let inst = graph.instances[i]
+                    let work: ExecutionJob.Work
+                    if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
+                    else if let program = inst.invocation.program { work = .program(program) }
+                    else { work = .run(inst.invocation.commands) }
+                    observer.instanceStarted(inst.name, description: inst.description,
+                                             completed: run.completed, total: closure.count)
+                    launch(i, work, logPath: cache.logPath(for: inst.name), retries: inst.retries)
+                }
+            }
             while true {
                 if Task.isCancelled && !run.stopping {
                     run.stopping = true
@@ -179,18 +194,7 @@ public final class Builder: @unchecked Sendable {
                 }
                 // Start what -j and the pools allow.
                 if !run.stopping {
-                    while running < options.jobs,
-                          let i = run.nextRunnable(pools: graph.jobfile.pools, rates: graph.jobfile.poolRates,
-                                                   now: monotonicSeconds()) {
-                        let inst = graph.instances[i]
-                        let work: ExecutionJob.Work
-                        if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
-                        else if let program = inst.invocation.program { work = .program(program) }
-                        else { work = .run(inst.invocation.commands) }
-                        observer.instanceStarted(inst.name, description: inst.description,
-                                                 completed: run.completed, total: closure.count)
-                        launch(i, work, logPath: cache.logPath(for: inst.name), retries: inst.retries)
-                    }
+                    startRunnable()
                 } else {
                     run.releaseAllPoolWaiters()
                     while let i = run.runnable.pop() {
@@ -220,6 +224,12 @@ public final class Builder: @unchecked Sendable {
                 running -= 1
                 if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
                 run.release(pool: graph.instances[i].pool)
+                // The slot is free: start the next runnable instance before committing this one,
+                // so that its process does not wait for the database and the renames (unless
+                // this one unlocks something more urgent: the longest path goes first).
+                if case .prepared = result, !run.stopping, !Task.isCancelled, !run.settlingUnlocksTheMostUrgent(i) {
+                    startRunnable()
+                }
                 let decision = pending.removeValue(forKey: i)!
                 let inst = graph.instances[i]
                 let log = cache.logPath(for: inst.name)

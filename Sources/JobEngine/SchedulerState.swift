@@ -56,6 +56,14 @@ struct SchedulerState {
         }
     }
 
+    /// Whether settling `i` would make ready an instance more urgent than every runnable one:
+    /// then the next start waits for that settlement, so that the longest path still goes first.
+    func settlingUnlocksTheMostUrgent(_ i: Int) -> Bool {
+        graph.dependents[i].contains { d in
+            inClosure[d] && remainingDependencies[d] == 1 && runnable.wouldComeFirst(d, priority: priority[d])
+        }
+    }
+
     /// The most urgent runnable instance whose pool has room; those whose pool is full wait for
     /// a slot, those whose pool's rate is used up wait for `rateWake`.
     mutating func nextRunnable(pools: [String: Int], rates: [String: Double], now: Double) -> Int? {
