@@ -14,7 +14,8 @@ struct YAMLTree {
     /// plain scalars start at the mark, quoted ones one column later; block scalars and
     /// multi-line text have no single column, so errors point at the node.
     func contentOffset(_ node: Node) -> Int? {
-        guard case .scalar(let s) = node, !s.string.contains("\n") else { return nil }
+        // A byte test: `contains("\n")` resolved to Foundation's search, once per substitution.
+        guard case .scalar(let s) = node, !s.string.utf8.contains(UInt8(ascii: "\n")) else { return nil }
         switch s.style {
         case .plain: return 0
         case .singleQuoted, .doubleQuoted: return 1
