@@ -122,6 +122,20 @@ public enum FileOperations {
         }
     }
 
+    /// Writes `bytes` to `path` whole or not at all: to a temporary name beside it (this
+    /// process's own), then renamed over it. A crash leaves the old file or none; a reader never
+    /// sees half of one.
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+        let temporary = path + ".\(getpid()).tmp"
+        do {
+            try writeFile(temporary, bytes)
+            try rename(temporary, to: path)
+        } catch {
+            try? removeFile(temporary)
+            throw error
+        }
+    }
+
     /// The last `maxBytes` of a file, for showing the tail of a failed rule's log.
     public static func tail(_ path: String, maxBytes: Int) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

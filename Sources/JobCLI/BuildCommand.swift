@@ -79,8 +79,8 @@ struct BuildCommand: AsyncParsableCommand {
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
                               runner: SystemProcessRunner(), observer: observer, progress: human?.progressSink)
         let summary = try await p.withSource { try await runInterruptibly { try await builder.build(targets: roots) } }
-        if let metricsPath { try writeAtomically(metricsPath, MetricsFormatter.text(observer.reports, summary: summary)) }
-        if let tracePath { try writeAtomically(tracePath, TraceFormatter.json(observer.reports)) }
+        if let metricsPath { try FileOperations.writeFileAtomically(metricsPath, Array(MetricsFormatter.text(observer.reports, summary: summary).utf8)) }
+        if let tracePath { try FileOperations.writeFileAtomically(tracePath, Array(TraceFormatter.json(observer.reports).utf8)) }
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 || (strict && summary.fallback > 0) { throw ExitCode(1) }
     }
@@ -119,12 +119,6 @@ func splitArguments(_ words: [String]) throws -> ([String], [VarOverride]) {
     return (targets, overrides)
 }
 
-/// Writes a file whole or not at all (a metrics collector never reads half of one).
-func writeAtomically(_ path: String, _ text: String) throws {
-    let temporary = path + ".tmp.\(getpid())"
-    try FileOperations.writeFile(temporary, Array(text.utf8))
-    try FileOperations.rename(temporary, to: path)
-}
 
 /// Runs `body` in a task that SIGINT and SIGTERM cancel: the running rules' process groups get
 /// SIGTERM then SIGKILL, their temporary outputs are removed, and the build reports itself

@@ -45,14 +45,8 @@ actor MediaProbes {
         let info = try MediaInfo.parse(json, path: path)
         known[path] = info
         if let stored {
-            let temporary = stored + ".\(getpid()).tmp"
-            do {
-                try FileOperations.createDirectories(directory)
-                try FileOperations.writeFile(temporary, Array(json.utf8))
-                try FileOperations.rename(temporary, to: stored)
-            } catch {
-                try? FileOperations.removeFile(temporary)
-            }
+            try? FileOperations.createDirectories(directory)
+            try? FileOperations.writeFileAtomically(stored, Array(json.utf8))
         }
         return info
     }

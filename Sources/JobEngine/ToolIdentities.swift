@@ -78,13 +78,7 @@ public enum ToolIdentities {
 
     static func writeCache(_ path: String, _ known: [String: String]) {
         let text = known.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
-        let temporary = path + ".\(getpid()).tmp"
-        do {
-            try FileOperations.createDirectories(FileOperations.parentDirectory(path))
-            try FileOperations.writeFile(temporary, Array(text.utf8))
-            try FileOperations.rename(temporary, to: path)
-        } catch {
-            try? FileOperations.removeFile(temporary)
-        }
+        try? FileOperations.createDirectories(FileOperations.parentDirectory(path))
+        try? FileOperations.writeFileAtomically(path, Array(text.utf8))
     }
 }

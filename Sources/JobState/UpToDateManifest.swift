@@ -78,22 +78,11 @@ public struct UpToDateManifest: Sendable {
 
     /// Writes the manifest atomically (a crash leaves the old one, or none).
     public func write(to path: String) throws {
-        try Self.writeAtomically(encoded(), to: path)
+        try FileOperations.writeFileAtomically(path, encoded())
     }
 
     public static func remove(at path: String) {
         unlink(path)
-    }
-
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp"
-        do {
-            try FileOperations.writeFile(temporary, bytes)
-            try FileOperations.rename(temporary, to: path)
-        } catch {
-            try? FileOperations.removeFile(temporary)
-            throw error
-        }
     }
 
     // Layout, little-endian: magic, key (16), PATH (u32 length, -1 for none, bytes), globs

@@ -40,14 +40,8 @@ public enum CompiledPlan {
         w.string(magic)
         w.string(key.hex)
         encode(jobfile, &w)
-        let temporary = path + ".tmp"
-        do {
-            try FileOperations.createDirectories(FileOperations.parentDirectory(path))
-            try FileOperations.writeFile(temporary, w.bytes)
-            try FileOperations.rename(temporary, to: path)
-        } catch {
-            try? FileOperations.removeFile(temporary)
-        }
+        try? FileOperations.createDirectories(FileOperations.parentDirectory(path))
+        try? FileOperations.writeFileAtomically(path, w.bytes)
     }
 
     // MARK: encoding
