@@ -62,6 +62,12 @@ public final class StateDatabase: @unchecked Sendable {
 
     static let schemaVersion = "2"
 
+    /// The schema version the database at hand was written with (nil: none yet).
+    private static func schema(of db: SQLiteDatabase) throws(SQLiteError) -> String? {
+        let s = try db.prepare("SELECT value FROM meta WHERE key = 'schema'")
+        return try s.step() ? s.string(0) : nil
+    }
+
     public init(path: String) throws(SQLiteError) {
         db = try SQLiteDatabase(path: path)
         try db.execute("""
@@ -69,10 +75,7 @@ public final class StateDatabase: @unchecked Sendable {
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
-        let schema = try db.prepare("SELECT value FROM meta WHERE key = 'schema'")
-        let found = try schema.step() ? schema.string(0) : nil
-        schema.reset()
-        if found != Self.schemaVersion {
+        if try Self.schema(of: db) != Self.schemaVersion {
             // State from another version of job: dropping it is always safe (contract 4).
             try db.execute("""
                 DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS rules;
@@ -164,13 +167,7 @@ public final class StateDatabase: @unchecked Sendable {
             a.bind(2, Int64(bitPattern: key.low))
             a.bind(3, blob: encoded)
             try a.run()
-            let p = try statement("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
-            for o in outputs {
-                p.bind(1, o.path)
-                p.bind(2, Int64(bitPattern: o.digest.high))
-                p.bind(3, Int64(bitPattern: o.digest.low))
-                try p.run()
-            }
+            try insertProduced(outputs)
         }
         rules[instance] = record
         for o in outputs { produced[o.path] = o.digest }
@@ -179,16 +176,20 @@ public final class StateDatabase: @unchecked Sendable {
     /// Records that `job` wrote these files (a fallback's outputs), without recording the rule
     /// as up to date: the next build runs the rule again and may replace them.
     public func recordProduced(_ outputs: [OutputRecord]) throws {
-        try db.transaction {
-            let p = try statement("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
-            for o in outputs {
-                p.bind(1, o.path)
-                p.bind(2, Int64(bitPattern: o.digest.high))
-                p.bind(3, Int64(bitPattern: o.digest.low))
-                try p.run()
-            }
-        }
+        try db.transaction { try insertProduced(outputs) }
         for o in outputs { produced[o.path] = o.digest }
+    }
+
+    /// Rows saying that `job` wrote these files, inside the caller's transaction (which
+    /// updates `produced` once it is committed).
+    private func insertProduced(_ outputs: [OutputRecord]) throws {
+        let p = try statement("INSERT OR REPLACE INTO produced VALUES(?, ?, ?)")
+        for o in outputs {
+            p.bind(1, o.path)
+            p.bind(2, Int64(bitPattern: o.digest.high))
+            p.bind(3, Int64(bitPattern: o.digest.low))
+            try p.run()
+        }
     }
 
     /// Remembers a file's status and digest; written by `flush()`, in one transaction. Losing
@@ -227,8 +228,7 @@ public final class StateDatabase: @unchecked Sendable {
     /// no-op's fast path, after a `touch`). Does nothing to a database of another schema.
     public static func rememberFiles(_ records: [(path: String, record: FileRecord)], databasePath: String) throws {
         let db = try SQLiteDatabase(path: databasePath)
-        let schema = try db.prepare("SELECT value FROM meta WHERE key = 'schema'")
-        guard try schema.step(), schema.string(0) == schemaVersion else { return }
+        guard try schema(of: db) == schemaVersion else { return }
         try db.transaction {
             let s = try db.prepare("INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
             for (path, rec) in records { try insertFile(s, path, rec) }
