@@ -4,13 +4,13 @@ struct PriorityQueue {
     private var items: [(priority: Double, index: Int)] = []
 
     var isEmpty: Bool { items.isEmpty }
+    var count: Int { items.count }
 
     /// Whether `index` at `priority` would come out before everything queued.
     func wouldComeFirst(_ index: Int, priority: Double) -> Bool {
         guard let top = items.first else { return true }
         return above((priority, index), top)
     }
-    var count: Int { items.count }
 
     private func above(_ a: (priority: Double, index: Int), _ b: (priority: Double, index: Int)) -> Bool {
         a.priority != b.priority ? a.priority > b.priority : a.index < b.index

@@ -47,7 +47,7 @@ public struct LocalContentStore: ContentStore {
             let bytes = try FileOperations.readFile(path)
             // Only the bytes that were hashed: a file that changed since is not stored as them.
             guard ContentDigest.of(bytes) == digest else { throw FileSystemError("store (it changed while being stored)", path, errno: EAGAIN) }
-            if bytes.withUnsafeBytes({ small.insert($0, digest: digest) }) { return }
+            if small.insert(bytes, digest: digest) { return }
         }
         let blob = blobPath(digest)
         if FileOperations.exists(blob) { return }

@@ -4,8 +4,8 @@ import Synchronization
 /// Contents of at most `limit` bytes, kept as rows of one SQLite file (`store/small.db`)
 /// instead of one file each. Making a file costs an inode, which on ext4 right after many
 /// deletions (a clean rebuild) was most of `job`'s own time per rule; a row costs a write to
-/// the log of the database. Each insert is one transaction: a crash keeps a blob whole or
-/// not at all. Opened on first use, so that a build that stores nothing never opens it.
+/// the log of the database, and inserts go in batches (see `batch`). A crash keeps each row
+/// whole or not at all. Opened on first use, so that a build that stores nothing never opens it.
 final class SmallBlobTable: @unchecked Sendable {
     /// Larger contents are files: media outputs are, SQLite's own measurements favour rows
     /// below about 100 KB.
@@ -67,10 +67,10 @@ final class SmallBlobTable: @unchecked Sendable {
 
     /// Keeps `bytes` under `digest` (written with the next batch); false when the table cannot
     /// be used (the caller keeps a file instead).
-    func insert(_ bytes: UnsafeRawBufferPointer, digest: ContentDigest) -> Bool {
+    func insert(_ bytes: [UInt8], digest: ContentDigest) -> Bool {
         lock.withLock { _ in
             guard open() != nil else { return false }
-            pending[digest] = Array(bytes)
+            pending[digest] = bytes
             if pending.count >= Self.batch { writePending() }
             return true
         }
