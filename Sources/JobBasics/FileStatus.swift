@@ -29,6 +29,13 @@ public struct FileStatus: Sendable, Hashable {
         guard stat(path, &st) == 0 else { return nil }
         return FileStatus(st)
     }
+
+    /// The status of the entry at `path` itself (a symlink's own, not its target's).
+    public static func ofLink(_ path: String) -> FileStatus? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return FileStatus(st)
+    }
 }
 
 extension FileStatus {

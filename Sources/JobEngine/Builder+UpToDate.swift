@@ -1,9 +1,6 @@
 import JobBasics
 import JobGraph
 import JobState
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension Builder {
     /// Keeps what this build found up to date, so that the next identical build can tell that
@@ -38,10 +35,10 @@ extension Builder {
             for path in graph.instances[i].outputs where !add(path) { return }
         }
         for directory in directories.sorted() {
-            guard let st = Self.linkStatus(directory) else { return }
+            guard let st = FileStatus.ofLink(directory) else { return }
             entries.append(.init(path: directory, kind: .directory, status: st))
         }
-        if let st = Self.linkStatus(cache.database) {
+        if let st = FileStatus.ofLink(cache.database) {
             entries.append(.init(path: cache.database, kind: .identity, status: st))
         }
         for (path, status) in tools.sorted(by: { $0.key < $1.key }) {
@@ -52,11 +49,5 @@ extension Builder {
                                         globs: graph.jobfile.globs.map { .init(pattern: $0.pattern, stems: $0.stems) },
                                         entries: entries)
         try? manifest.write(to: cache.upToDate)
-    }
-
-    static func linkStatus(_ path: String) -> FileStatus? {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
-        return FileStatus(st)
     }
 }
