@@ -27,13 +27,15 @@ public struct SystemProcessRunner: ProcessRunner {
         let child = ChildProcess(pid: pid)
         let grace = self.grace
         return await withTaskCancellationHandler {
+            // Waited for by a thread of its own: blocking in `waitid` on a thread of the
+            // concurrency pool would take it from the scheduler.
             await withCheckedContinuation { (continuation: CheckedContinuation<ProcessOutcome, Never>) in
-                child.waitInThread { continuation.resume(returning: $0) }
+                WaitingThreads.shared.wait(for: child) { continuation.resume(returning: $0) }
             }
         } onCancel: {
             child.signalGroup(SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(grace.components.seconds) * 1_000_000_000
-                                                                             + Int(grace.components.attoseconds / 1_000_000_000))) {
+            Task {
+                try? await Task.sleep(for: grace)
                 child.signalGroup(SIGKILL)
             }
         }
@@ -71,12 +73,6 @@ final class ChildProcess: Sendable {
         exited.withLock { done in
             if !done { _ = kill(-pid, signal) }
         }
-    }
-
-    /// Calls `done` with how the process ended, from a thread that blocks in `waitid` for it
-    /// (a thread of the concurrency pool would be taken from the scheduler).
-    func waitInThread(_ done: @escaping @Sendable (ProcessOutcome) -> Void) {
-        WaitingThreads.shared.wait(for: self, then: done)
     }
 
     func waitForExit() -> ProcessOutcome {
@@ -121,7 +117,7 @@ final class WaitingThreads: @unchecked Sendable {
     }
 
     private func start(_ worker: Worker) -> Bool {
-        let context = Unmanaged.passRetained(WorkerContext(pool: self, worker: worker)).toOpaque()
+        let context = Unmanaged.passRetained(worker).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -129,14 +125,14 @@ final class WaitingThreads: @unchecked Sendable {
         pthread_attr_setstacksize(&attributes, 128 * 1024)
         var thread = pthread_t()
         let rc = pthread_create(&thread, &attributes, { raw in
-            let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-            context.pool.run(context.worker)
+            WaitingThreads.shared.run(Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue())
             return nil
         }, context)
-        if rc != 0 { Unmanaged<WorkerContext>.fromOpaque(context).release() }
+        if rc != 0 { Unmanaged<Worker>.fromOpaque(context).release() }
         return rc == 0
     }
 
+    /// A worker's life: wait for its process, report, wait to be given the next one.
     private func run(_ worker: Worker) {
         while true {
             if let child = worker.child, let done = worker.done {
@@ -147,15 +143,6 @@ final class WaitingThreads: @unchecked Sendable {
             idle.withLock { $0.append(worker) }
             worker.wake.wait()
         }
-    }
-}
-
-private final class WorkerContext {
-    let pool: WaitingThreads
-    let worker: WaitingThreads.Worker
-    init(pool: WaitingThreads, worker: WaitingThreads.Worker) {
-        self.pool = pool
-        self.worker = worker
     }
 }
 
