@@ -67,13 +67,7 @@ import Testing
 
 extension RetryTimeoutScenarios {
     @Test func aFallbackMakesTheOutputAndTheNextBuildTriesAgain() throws {
-        let p = try JobProject(jobfile: """
-            version: 1
-            presets:
-              tiny:
-                video: {width: 160, height: 90, fps: 15, speed: ultrafast}
-                audio: {bitrate: 64k}
-            rules:
+        let p = try JobProject(jobfile: MediaFixtures.tinyPresetJobfile + """
               clip:
                 output: out/clip.mp4
                 inputs: [source.txt]

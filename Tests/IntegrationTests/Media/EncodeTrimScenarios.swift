@@ -3,13 +3,7 @@ import Testing
 
 /// The `encode` and `trim` recipes on real media, with real ffmpeg and ffprobe.
 @Suite struct EncodeTrimScenarios {
-    static let jobfile = """
-        version: 1
-        presets:
-          tiny:
-            video: {width: 160, height: 90, fps: 15, speed: ultrafast}
-            audio: {bitrate: 64k}
-        rules:
+    static let jobfile = MediaFixtures.tinyPresetJobfile + """
           clip:
             foreach: {name: [wide, small]}
             output: out/${name}.mp4

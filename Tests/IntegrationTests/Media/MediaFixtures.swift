@@ -2,6 +2,17 @@ import Foundation
 
 /// Tiny media made on the spot with lavfi: nothing binary is committed.
 enum MediaFixtures {
+    /// The start of a Jobfile with a `tiny` preset (160x90, fast to encode), up to `rules:`.
+    static let tinyPresetJobfile = """
+        version: 1
+        presets:
+          tiny:
+            video: {width: 160, height: 90, fps: 15, speed: ultrafast}
+            audio: {bitrate: 64k}
+        rules:
+
+        """
+
     /// A test pattern with a tone: `seconds` long, `width`x`height` at `fps`.
     static func clip(_ path: String, seconds: Double = 2, width: Int = 320, height: Int = 180, fps: Int = 15,
                      audio: Bool = true) throws {

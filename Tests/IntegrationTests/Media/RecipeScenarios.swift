@@ -18,20 +18,10 @@ import Testing
         return p
     }
 
-    static let presets = """
-        version: 1
-        presets:
-          tiny:
-            video: {width: 160, height: 90, fps: 15, speed: ultrafast}
-            audio: {bitrate: 64k}
-        rules:
-
-        """
-
     func duration(_ path: String) throws -> Double { Double(try MediaFixtures.probe(path, "format=duration")) ?? -1 }
 
     @Test func ttsWritesSpeechInTheFormatOfTheExtension() throws {
-        let p = try project(Self.presets + """
+        let p = try project(MediaFixtures.tinyPresetJobfile + """
               a:
                 output: out/a.wav
                 tts: {text_file: scripts/one.txt, voice: en-us, rate: 200, pitch: 40}
@@ -55,7 +45,7 @@ import Testing
     }
 
     @Test func stillLastsAsLongAsItsAudioOrDuration() throws {
-        let p = try project(Self.presets + """
+        let p = try project(MediaFixtures.tinyPresetJobfile + """
               narrated:
                 output: out/n.mp4
                 still: {image: media/logo.png, audio: media/music.wav, preset: tiny}
@@ -72,7 +62,7 @@ import Testing
     }
 
     @Test func muxUsesProbedLengthsNotShortest() throws {
-        let p = try project(Self.presets + """
+        let p = try project(MediaFixtures.tinyPresetJobfile + """
               short:
                 output: out/short.mp4
                 mux: {video: media/wide.mp4, audio: media/music.wav}
@@ -90,7 +80,7 @@ import Testing
     }
 
     @Test func concatRefusesMismatchedClipsAndNormalizesWithAPreset() throws {
-        let p = try project(Self.presets + """
+        let p = try project(MediaFixtures.tinyPresetJobfile + """
               strict:
                 output: out/strict.mp4
                 concat: {inputs: [media/wide.mp4, media/tall.mp4]}
@@ -112,7 +102,7 @@ import Testing
     }
 
     @Test func mixDucksAndReachesTheLoudnessTarget() throws {
-        let p = try project(Self.presets + """
+        let p = try project(MediaFixtures.tinyPresetJobfile + """
               voice:
                 output: out/voice.wav
                 tts: {text: "This is the narration over the music."}
@@ -139,7 +129,7 @@ import Testing
     }
 
     @Test func overlayAndSubtitlesKeepTheSound() throws {
-        let p = try project(Self.presets + """
+        let p = try project(MediaFixtures.tinyPresetJobfile + """
               marked:
                 output: out/marked.mp4
                 overlay: {input: media/wide.mp4, image: media/logo.png, position: top-left, opacity: 0.5, scale: 0.25}
