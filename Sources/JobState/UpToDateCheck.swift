@@ -100,24 +100,18 @@ struct ManifestLayout: Sendable {
     var blobStart: Int
 
     init?(_ bytes: [UInt8]) {
-        var r = ByteReader(bytes: bytes)
-        guard r.take(UpToDateManifest.magic.count) == UpToDateManifest.magic[...],
-              let high = r.u64(), let low = r.u64(), let pathLength = r.u32() else { return nil }
+        var r = BinaryReader(bytes)
+        guard r.string() == UpToDateManifest.magic, let high = r.u64(), let low = r.u64(),
+              let pathVariable = r.optionalString(), let globCount = r.count() else { return nil }
         key = ContentDigest(high: high, low: low)
-        if pathLength == UInt32.max {
-            pathVariable = nil
-        } else {
-            guard let s = r.take(Int(pathLength)) else { return nil }
-            pathVariable = String(decoding: s, as: UTF8.self)
-        }
-        guard let globCount = r.u32() else { return nil }
+        self.pathVariable = pathVariable
         globs = []
         for _ in 0..<globCount {
-            guard let n = r.u32(), let p = r.take(Int(n)), let h = r.u64(), let l = r.u64() else { return nil }
-            globs.append((String(decoding: p, as: UTF8.self), ContentDigest(high: h, low: l)))
+            guard let p = r.string(), let h = r.u64(), let l = r.u64() else { return nil }
+            globs.append((p, ContentDigest(high: h, low: l)))
         }
-        guard let n = r.u32() else { return nil }
-        entryCount = Int(n)
+        guard let n = r.count() else { return nil }
+        entryCount = n
         entriesStart = r.offset
         blobStart = entriesStart + entryCount * UpToDateManifest.entrySize
         guard blobStart <= bytes.count, bytes.last == 0 || entryCount == 0 else { return nil }
@@ -173,26 +167,5 @@ struct ManifestLayout: Sendable {
             return .same
         }
         return kind == UpToDateManifest.Kind.file.rawValue ? .changed : .stale
-    }
-}
-
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset = 0
-
-    mutating func take(_ n: Int) -> ArraySlice<UInt8>? {
-        guard n >= 0, offset + n <= bytes.count else { return nil }
-        defer { offset += n }
-        return bytes[offset..<(offset + n)]
-    }
-
-    mutating func u32() -> UInt32? {
-        guard let s = take(4) else { return nil }
-        return s.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
-    }
-
-    mutating func u64() -> UInt64? {
-        guard let s = take(8) else { return nil }
-        return s.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     }
 }

@@ -73,7 +73,7 @@ public struct UpToDateManifest: Sendable {
         self.entries = entries
     }
 
-    static let magic = Array("job-uptodate-v1\n".utf8)
+    static let magic = "job-uptodate-v2"
     static let entrySize = 64
 
     /// Writes the manifest atomically (a crash leaves the old one, or none).
@@ -85,19 +85,20 @@ public struct UpToDateManifest: Sendable {
         unlink(path)
     }
 
-    // Layout, little-endian: magic, key (16), PATH (u32 length, -1 for none, bytes), globs
-    // (u32 count; per glob a u32 length, the pattern, 16 bytes of stems digest), the entry count
-    // (u32), the entries (64 bytes each: kind, racy, 2 unused, u32 offset of the path in the
-    // blob, device, inode, size, mtime, ctime, digest high, digest low), then the blob of
-    // NUL-terminated paths, which `stat` reads in place.
+    // Layout (`BinaryWriter`): the magic, the key (two words), PATH (an optional string), the
+    // globs (a count; per glob its pattern and the two words of its stems' digest), the entry
+    // count, the entries (64 bytes each, fixed width so that they are read and rewritten in
+    // place: kind, racy, 2 unused, u32 offset of the path in the blob, device, inode, size,
+    // mtime, ctime, digest high, digest low), then the blob of NUL-terminated paths, which
+    // `stat` reads in place.
     func encoded() -> [UInt8] {
-        var w = ByteWriter()
-        w.bytes.append(contentsOf: Self.magic)
+        var w = BinaryWriter()
+        w.string(Self.magic)
         w.u64(key.high); w.u64(key.low)
-        if let pathVariable { w.string(pathVariable) } else { w.u32(UInt32.max) }
-        w.u32(UInt32(globs.count))
+        w.optionalString(pathVariable)
+        w.int(globs.count)
         for g in globs { w.string(g.pattern); w.u64(g.stems.high); w.u64(g.stems.low) }
-        w.u32(UInt32(entries.count))
+        w.int(entries.count)
         var blob: [UInt8] = []
         for e in entries {
             let s = e.status ?? FileStatus(device: 0, inode: 0, size: 0, mtimeNs: 0, ctimeNs: 0)
@@ -113,15 +114,5 @@ public struct UpToDateManifest: Sendable {
         }
         w.bytes.append(contentsOf: blob)
         return w.bytes
-    }
-}
-
-struct ByteWriter {
-    var bytes: [UInt8] = []
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func string(_ s: String) {
-        u32(UInt32(s.utf8.count))
-        bytes.append(contentsOf: s.utf8)
     }
 }
