@@ -118,7 +118,7 @@ public enum RecipeRegistry {
         SubtitlesRecipe.name: SubtitlesRecipe.self,
         PlaceholderRecipe.name: PlaceholderRecipe.self,
     ]
-    public static var allNames: Set<String> { Set(available.keys) }
+    public static let allNames: Set<String> = Set(available.keys)
 
     /// What to install for a tool a recipe runs (Debian package names).
     public static let packages: [String: String] = ["ffmpeg": "ffmpeg", "ffprobe": "ffmpeg", "espeak-ng": "espeak-ng"]

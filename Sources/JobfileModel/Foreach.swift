@@ -1,5 +1,4 @@
 import JobBasics
-import Yams
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +6,7 @@ import Glibc
 /// `foreach:`: each key takes a list of values or the stems of the files a glob matches;
 /// several keys give every combination, the first key varying slowest.
 enum Foreach {
-    static func bindings(_ node: Node?, tree: YAMLTree, vars: [String: String], rootDirectory: String,
+    static func bindings(_ node: YAMLNode?, tree: YAMLTree, vars: [String: String], rootDirectory: String,
                          paths: PathRules, globs: inout [GlobRecord],
                          diagnostics d: inout DiagnosticBag) -> [[(String, String)]]? {
         guard let node else { return [[]] }
@@ -32,15 +31,15 @@ enum Foreach {
                 d.error("foreach key '\(p.key)' has the name of a var; rename one of them", at: tree.location(p.keyNode))
                 ok = false; continue
             }
-            switch p.value {
-            case .sequence(let items):
+            switch tree.kind(p.value) {
+            case .sequence:
                 var values: [String] = []
-                for item in items {
-                    guard case .scalar(let s) = item else {
+                for item in tree.items(p.value) {
+                    guard let s = tree.scalar(item) else {
                         d.error("each value of foreach key '\(p.key)' must be a string", at: tree.location(item))
                         ok = false; continue
                     }
-                    if let v = Substitution.expand(s.string, at: tree.location(item), columnOffset: tree.contentOffset(item),
+                    if let v = Substitution.expand(s, at: tree.location(item), columnOffset: tree.contentOffset(item),
                                                    scope: scope, shell: false, diagnostics: &d)?.plainText {
                         values.append(v)
                     } else { ok = false }
@@ -66,7 +65,7 @@ enum Foreach {
                 let stems = globStems(expanded, rootDirectory: rootDirectory)
                 globs.append(GlobRecord(pattern: expanded, stems: stems))
                 columns.append((p.key, stems))
-            default:
+            case .scalar:
                 d.error("foreach key '\(p.key)' needs a list of values or {glob: PATTERN}", at: tree.location(p.value))
                 ok = false
             }

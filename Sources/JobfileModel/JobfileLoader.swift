@@ -1,6 +1,5 @@
 import JobBasics
 import JobRecipes
-import Yams
 
 /// A `NAME=VALUE` given on the command line.
 public struct VarOverride: Sendable, Hashable {
@@ -54,27 +53,26 @@ public struct JobfileLoader {
 
     public func load() throws(UsageError) -> Jobfile {
         var d = DiagnosticBag()
-        let tree = YAMLTree(file: displayName)
         if var deep = flowNestingDepthExceeds(text, limit: Self.maximumNesting) {
             deep.file = displayName
             throw UsageError("the Jobfile nests deeper than \(Self.maximumNesting) levels", at: deep)
         }
-        let root: Node
+        // Every scalar stays a string: a Jobfile has no typed values, so nothing is guessed.
+        let read: YAMLDocument?
         do {
-            // The basic resolver: every scalar stays a string (no regex per scalar to guess a type).
-            guard let node = try Yams.compose(yaml: text, .basic) else {
-                throw UsageError("the Jobfile is empty", at: SourceLocation(file: displayName, line: 1, column: 1))
-            }
-            root = node
-        } catch let e as UsageError {
-            throw e
-        } catch let e as YamlError {
-            throw UsageError([yamlDiagnostic(e)])
+            read = try YAMLDocument.parse(text, expansionLimit: Self.maximumExpandedBytes)
         } catch {
-            throw UsageError("cannot read the Jobfile as YAML: \(error)", at: SourceLocation(file: displayName, line: 1, column: 1))
+            throw UsageError("invalid YAML: \(error.message)",
+                             at: SourceLocation(file: displayName, line: error.line, column: error.column))
         }
-        if let place = aliasExpansionExceeds(root, limit: Self.maximumExpandedBytes, tree: tree) {
-            throw UsageError("the Jobfile's aliases expand past \(Self.maximumExpandedBytes / 1_000_000) MB", at: place)
+        guard let document = read else {
+            throw UsageError("the Jobfile is empty", at: SourceLocation(file: displayName, line: 1, column: 1))
+        }
+        let tree = YAMLTree(file: displayName, document: document)
+        let root = document.root
+        if let place = document.expansionOverflow {
+            throw UsageError("the Jobfile's aliases expand past \(Self.maximumExpandedBytes / 1_000_000) MB",
+                             at: SourceLocation(file: displayName, line: place.line, column: place.column))
         }
         guard let top = tree.mapping(root, what: "the Jobfile", diagnostics: &d) else { throw UsageError(d.diagnostics) }
         tree.checkKeys(top, allowed: Self.topLevelKeys, in: "the Jobfile", diagnostics: &d)
@@ -113,35 +111,16 @@ public struct JobfileLoader {
         return jobfile
     }
 
-    func yamlDiagnostic(_ e: YamlError) -> Diagnostic {
-        switch e {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let text = context.map { "\($0.text) \(problem)" } ?? problem
-            return Diagnostic("invalid YAML: \(text)",
-                              at: SourceLocation(file: displayName, line: mark.line, column: mark.column))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            // Yams refuses repeated keys while composing, at the first of them (its message
-            // would quote the whole file).
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return Diagnostic("\(keys) is given twice in this mapping (keys must be unique)",
-                              at: SourceLocation(file: displayName, line: context.mark.line, column: context.mark.column))
-        default:
-            return Diagnostic("invalid YAML: \(e)", at: SourceLocation(file: displayName, line: 1, column: 1))
-        }
-    }
-
-    func readRoots(_ node: Node?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> [String] {
+    func readRoots(_ node: YAMLNode?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> [String] {
         guard let node, let items = tree.stringList(node, what: "'roots'", diagnostics: &d) else { return [] }
         var roots: [String] = []
         for item in items {
-            guard case .scalar(let s) = item else { continue }
-            if !s.string.hasPrefix("/") {
+            guard let s = tree.scalar(item) else { continue }
+            if !s.hasPrefix("/") {
                 d.error("a directory in 'roots' must be absolute", at: tree.location(item))
                 continue
             }
-            let normalized = "/" + PathRules.normalizeComponents(s.string).joined(separator: "/")
+            let normalized = "/" + PathRules.normalizeComponents(s).joined(separator: "/")
             roots.append(normalized)
             // A root reached through a symlink is also allowed under its real name.
             if let real = FileOperations.realPath(normalized), real != normalized { roots.append(real) }
@@ -149,8 +128,8 @@ public struct JobfileLoader {
         return roots
     }
 
-    func readVars(_ node: Node?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> [String: String] {
-        var raw: [String: (String, Node)] = [:]
+    func readVars(_ node: YAMLNode?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> [String: String] {
+        var raw: [String: (String, YAMLNode)] = [:]
         var order: [String] = []
         if let node, let pairs = tree.mapping(node, what: "'vars'", diagnostics: &d) {
             for p in pairs {
@@ -205,13 +184,13 @@ public struct JobfileLoader {
 
     /// `name: N` (at most N at once), or `name: {jobs: N, per_minute: R}` (and at most R starts
     /// a minute, spread evenly: one every 60/R seconds).
-    func readPools(_ node: Node?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> ([String: Int], [String: Double]) {
+    func readPools(_ node: YAMLNode?, tree: YAMLTree, diagnostics d: inout DiagnosticBag) -> ([String: Int], [String: Double]) {
         var pools: [String: Int] = [:]
         var rates: [String: Double] = [:]
         guard let node, let pairs = tree.mapping(node, what: "'pools'", diagnostics: &d) else { return (pools, rates) }
         for p in pairs {
             if !isValidName(p.key) { d.error("invalid pool name '\(p.key)'", at: tree.location(p.keyNode)); continue }
-            if case .mapping = p.value {
+            if tree.kind(p.value) == .mapping {
                 guard let fields = tree.mapping(p.value, what: "pool '\(p.key)'", diagnostics: &d) else { continue }
                 tree.checkKeys(fields, allowed: ["jobs", "per_minute"], in: "pool '\(p.key)'", diagnostics: &d)
                 pools[p.key] = Int.max
@@ -234,7 +213,7 @@ public struct JobfileLoader {
         return (pools, rates)
     }
 
-    func readTargets(_ node: Node?, tree: YAMLTree, vars: [String: String],
+    func readTargets(_ node: YAMLNode?, tree: YAMLTree, vars: [String: String],
                      diagnostics d: inout DiagnosticBag) -> [String: TargetDefinition] {
         var targets: [String: TargetDefinition] = [:]
         guard let node, let pairs = tree.mapping(node, what: "'targets'", diagnostics: &d) else { return targets }
@@ -244,9 +223,9 @@ public struct JobfileLoader {
             guard let items = tree.stringList(p.value, what: "target '\(p.key)'", diagnostics: &d) else { continue }
             var resolved: [(text: String, location: SourceLocation)] = []
             for item in items {
-                guard case .scalar(let s) = item else { continue }
+                guard let s = tree.scalar(item) else { continue }
                 let loc = tree.location(item)
-                if let t = Substitution.expand(s.string, at: loc, columnOffset: tree.contentOffset(item),
+                if let t = Substitution.expand(s, at: loc, columnOffset: tree.contentOffset(item),
                                                scope: scope, shell: false, diagnostics: &d)?.plainText {
                     resolved.append((t, loc))
                 }
@@ -258,19 +237,19 @@ public struct JobfileLoader {
 }
 
 /// A YAML node as a recipe parameter, with every string substituted in `scope`.
-func parameterValue(_ node: Node, tree: YAMLTree, scope: SubstitutionScope, shell: Bool = false,
+func parameterValue(_ node: YAMLNode, tree: YAMLTree, scope: SubstitutionScope, shell: Bool = false,
                     diagnostics d: inout DiagnosticBag) -> ParameterValue? {
     let loc = tree.location(node)
-    switch node {
-    case .scalar(let s):
-        return Substitution.expand(s.string, at: loc, columnOffset: tree.contentOffset(node), scope: scope,
+    switch tree.kind(node) {
+    case .scalar:
+        return Substitution.expand(tree.scalar(node)!, at: loc, columnOffset: tree.contentOffset(node), scope: scope,
                                    shell: shell, diagnostics: &d).map { .scalar($0, loc) }
-    case .sequence(let items):
+    case .sequence:
         var values: [ParameterValue] = []
         var ok = true
-        for item in items {
-            if case .scalar(let s) = item {
-                guard let ts = Substitution.expandListItem(s.string, at: tree.location(item),
+        for item in tree.items(node) {
+            if let s = tree.scalar(item) {
+                guard let ts = Substitution.expandListItem(s, at: tree.location(item),
                                                            columnOffset: tree.contentOffset(item), scope: scope,
                                                            diagnostics: &d) else { ok = false; continue }
                 values += ts.map { .scalar($0, tree.location(item)) }
@@ -291,8 +270,5 @@ func parameterValue(_ node: Node, tree: YAMLTree, scope: SubstitutionScope, shel
             } else { ok = false }
         }
         return ok ? .map(entries, loc) : nil
-    case .alias:
-        d.error("unexpected alias", at: loc)
-        return nil
     }
 }

@@ -1,6 +1,5 @@
 import JobBasics
 import JobRecipes
-import Yams
 
 /// What rule expansion reads from the rest of the Jobfile.
 struct ExpansionInputs {
@@ -29,15 +28,15 @@ struct RuleExpansion {
         var rule: String
         var name: String
         var keys: [String: String]
-        var body: [String: (keyNode: Node, value: Node)]
-        var recipe: (name: String, node: Node)
+        var body: [String: (keyNode: YAMLNode, value: YAMLNode)]
+        var recipe: (name: String, node: YAMLNode)
         var outputs: [String]
         var outputNames: [String: Int]
         var location: SourceLocation
         var pathLocations: [String: SourceLocation]
     }
 
-    mutating func expand(_ node: Node, diagnostics d: inout DiagnosticBag) {
+    mutating func expand(_ node: YAMLNode, diagnostics d: inout DiagnosticBag) {
         let tree = inputs.tree
         let paths = PathRules(rootDirectory: inputs.rootDirectory, roots: inputs.roots)
         guard let pairs = tree.mapping(node, what: "'rules'", diagnostics: &d) else { return }
@@ -124,19 +123,19 @@ struct RuleExpansion {
         rules = ruleOrder.map { RuleDefinition(name: $0.0, location: $0.1, instanceIndices: instanceIndices[$0.0] ?? []) }
     }
 
-    func readOutputs(_ node: Node, scope: SubstitutionScope, paths: PathRules,
+    func readOutputs(_ node: YAMLNode, scope: SubstitutionScope, paths: PathRules,
                      locations: inout [String: SourceLocation],
                      diagnostics d: inout DiagnosticBag) -> ([String], [String: Int])? {
         let tree = inputs.tree
         var outs: [String] = []
         var names: [String: Int] = [:]
-        func add(_ item: Node, name: String?) -> Bool {
-            guard case .scalar(let s) = item else {
+        func add(_ item: YAMLNode, name: String?) -> Bool {
+            guard let s = tree.scalar(item) else {
                 d.error("an output must be a path", at: tree.location(item))
                 return false
             }
             let loc = tree.location(item)
-            guard let text = Substitution.expand(s.string, at: loc, columnOffset: tree.contentOffset(item),
+            guard let text = Substitution.expand(s, at: loc, columnOffset: tree.contentOffset(item),
                                                  scope: scope, shell: false, diagnostics: &d)?.plainText else { return false }
             switch paths.canonical(text) {
             case .failure(let e): d.error("output: \(e)", at: loc); return false
@@ -149,13 +148,12 @@ struct RuleExpansion {
             }
         }
         var ok = true
-        switch node {
+        switch tree.kind(node) {
         case .scalar: ok = add(node, name: nil)
-        case .sequence(let items): for item in items { ok = add(item, name: nil) && ok }
+        case .sequence: for item in tree.items(node) { ok = add(item, name: nil) && ok }
         case .mapping:
             guard let pairs = tree.mapping(node, what: "'outputs'", diagnostics: &d) else { return nil }
             for p in pairs { ok = add(p.value, name: p.key) && ok }
-        case .alias: ok = false
         }
         if outs.isEmpty && ok {
             d.error("a rule needs at least one output", at: tree.location(node))
@@ -185,17 +183,16 @@ struct RuleExpansion {
             }
         }
         if let (_, node) = p.body["inputs"] {
-            var items: [(String?, Node)] = []
-            switch node {
-            case .mapping:
+            var items: [(String?, YAMLNode)] = []
+            if tree.kind(node) == .mapping {
                 for pair in tree.mapping(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((pair.key, pair.value)) }
-            default:
+            } else {
                 for item in tree.stringList(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((nil, item)) }
             }
             for (name, item) in items {
-                guard case .scalar(let s) = item else { d.error("an input must be a path", at: tree.location(item)); continue }
+                guard let s = tree.scalar(item) else { d.error("an input must be a path", at: tree.location(item)); continue }
                 let loc = tree.location(item)
-                guard let ts = Substitution.expandListItem(s.string, at: loc, columnOffset: tree.contentOffset(item),
+                guard let ts = Substitution.expandListItem(s, at: loc, columnOffset: tree.contentOffset(item),
                                                            scope: scope, diagnostics: &d) else { continue }
                 if name != nil && ts.count != 1 {
                     d.error("named input '\(name!)' must be one path", at: loc)
@@ -220,8 +217,8 @@ struct RuleExpansion {
         var environment: [EnvironmentEntry] = []
         if let (_, node) = p.body["env"], let pairs = tree.mapping(node, what: "'env'", diagnostics: &d) {
             for pair in pairs {
-                guard case .scalar(let s) = pair.value else { d.error("env '\(pair.key)' must be a string", at: tree.location(pair.value)); continue }
-                if let v = Substitution.expand(s.string, at: tree.location(pair.value), columnOffset: tree.contentOffset(pair.value),
+                guard let s = tree.scalar(pair.value) else { d.error("env '\(pair.key)' must be a string", at: tree.location(pair.value)); continue }
+                if let v = Substitution.expand(s, at: tree.location(pair.value), columnOffset: tree.contentOffset(pair.value),
                                                scope: scope, shell: false, diagnostics: &d)?.render(outputs: p.outputs) {
                     environment.append(EnvironmentEntry(name: pair.key, value: v))
                 }
@@ -268,8 +265,8 @@ struct RuleExpansion {
             else { d.error("'timeout' must be a duration such as '90s', '10m' or '1h', not '\(s)'", at: tree.location(node)) }
         }
         var description: String?
-        if let (_, node) = p.body["description"], case .scalar(let s) = node {
-            description = Substitution.expand(s.string, at: tree.location(node), columnOffset: tree.contentOffset(node),
+        if let (_, node) = p.body["description"], let s = tree.scalar(node) {
+            description = Substitution.expand(s, at: tree.location(node), columnOffset: tree.contentOffset(node),
                                               scope: scope, shell: false, diagnostics: &d)?.render(outputs: p.outputs)
         }
         if d.diagnostics.count > errorsBefore { return nil }

@@ -1,59 +1,68 @@
 import JobBasics
-import Yams
 
-/// Reads Yams nodes with their places, reporting shape errors (a list where a map belongs...).
+/// Reads a document's nodes with their places, reporting shape errors (a list where a map belongs...).
 struct YAMLTree {
     let file: String
+    let document: YAMLDocument
 
-    func location(_ node: Node) -> SourceLocation {
-        let m = node.mark
-        return SourceLocation(file: file, line: m?.line ?? 1, column: m?.column ?? 1)
+    func location(_ node: YAMLNode) -> SourceLocation {
+        let r = document.record(node)
+        return SourceLocation(file: file, line: Int(r.line), column: Int(r.column))
+    }
+
+    func kind(_ node: YAMLNode) -> YAMLDocument.Kind { document.record(node).kind }
+
+    /// A scalar's text; nil for a collection.
+    func scalar(_ node: YAMLNode) -> String? { document.scalar(node) }
+
+    /// A sequence's items (empty for anything else).
+    func items(_ node: YAMLNode) -> ArraySlice<YAMLNode> {
+        kind(node) == .sequence ? document.children(of: node) : []
     }
 
     /// Offset from the node's column to its first character of content, where it is exact:
     /// plain scalars start at the mark, quoted ones one column later; block scalars and
     /// multi-line text have no single column, so errors point at the node.
-    func contentOffset(_ node: Node) -> Int? {
+    func contentOffset(_ node: YAMLNode) -> Int? {
         // A byte test: `contains("\n")` resolved to Foundation's search, once per substitution.
-        guard case .scalar(let s) = node, !s.string.utf8.contains(UInt8(ascii: "\n")) else { return nil }
-        switch s.style {
+        guard let s = scalar(node), !s.utf8.contains(UInt8(ascii: "\n")) else { return nil }
+        switch document.record(node).style {
         case .plain: return 0
         case .singleQuoted, .doubleQuoted: return 1
         default: return nil
         }
     }
 
-    func string(_ node: Node, what: String, diagnostics: inout DiagnosticBag) -> String? {
-        if case .scalar(let s) = node { return s.string }
+    func string(_ node: YAMLNode, what: String, diagnostics: inout DiagnosticBag) -> String? {
+        if let s = scalar(node) { return s }
         diagnostics.error("\(what) must be a string", at: location(node))
         return nil
     }
 
-    /// The pairs of a mapping, in order, refusing repeated keys (YAML allows them silently).
-    func mapping(_ node: Node, what: String, diagnostics: inout DiagnosticBag) -> [(key: String, keyNode: Node, value: Node)]? {
-        guard case .mapping(let m) = node else {
+    /// The pairs of a mapping, in order (the document has refused repeated keys).
+    func mapping(_ node: YAMLNode, what: String, diagnostics: inout DiagnosticBag) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)]? {
+        guard kind(node) == .mapping else {
             diagnostics.error("\(what) must be a mapping", at: location(node))
             return nil
         }
-        var seen: [String: SourceLocation] = [:]
-        var pairs: [(key: String, keyNode: Node, value: Node)] = []
-        for (k, v) in m {
-            guard case .scalar(let ks) = k else {
+        let kids = document.children(of: node)
+        var pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
+        pairs.reserveCapacity(kids.count / 2)
+        var i = kids.startIndex
+        while i < kids.endIndex {
+            let k = kids[i], v = kids[i + 1]
+            i += 2
+            guard let key = scalar(k) else {
                 diagnostics.error("a key in \(what) must be a string", at: location(k))
                 continue
             }
-            if let first = seen[ks.string] {
-                diagnostics.error("'\(ks.string)' is given twice in \(what) (first at line \(first.line))", at: location(k))
-                continue
-            }
-            seen[ks.string] = location(k)
-            pairs.append((ks.string, k, v))
+            pairs.append((key, k, v))
         }
         return pairs
     }
 
     /// Unknown keys are errors, with the nearest known key as a suggestion.
-    func checkKeys(_ pairs: [(key: String, keyNode: Node, value: Node)], allowed: Set<String>,
+    func checkKeys(_ pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)], allowed: Set<String>,
                    in what: String, diagnostics: inout DiagnosticBag) {
         for p in pairs where !allowed.contains(p.key) {
             var message = "unknown key '\(p.key)' in \(what)"
@@ -63,17 +72,17 @@ struct YAMLTree {
     }
 
     /// A string, or a list of strings, as a list.
-    func stringList(_ node: Node, what: String, diagnostics: inout DiagnosticBag) -> [Node]? {
-        switch node {
+    func stringList(_ node: YAMLNode, what: String, diagnostics: inout DiagnosticBag) -> [YAMLNode]? {
+        switch kind(node) {
         case .scalar: return [node]
-        case .sequence(let s):
-            var items: [Node] = []
-            for item in s {
-                if case .scalar = item { items.append(item) }
+        case .sequence:
+            var items: [YAMLNode] = []
+            for item in self.items(node) {
+                if kind(item) == .scalar { items.append(item) }
                 else { diagnostics.error("each item of \(what) must be a string", at: location(item)) }
             }
             return items
-        default:
+        case .mapping:
             diagnostics.error("\(what) must be a string or a list of strings", at: location(node))
             return nil
         }
@@ -133,35 +142,4 @@ func flowNestingDepthExceeds(_ text: String, limit: Int) -> SourceLocation? {
         if !isBlank(b) { lastToken = b }
     }
     return nil
-}
-
-/// The size the document would have with every alias (`*name`) written out, counted in scalar
-/// bytes and nodes; nil while it stays within `limit`, else the place where it went over.
-/// Aliases share their anchor's node (and its place), so sizes are memoized by place and a
-/// "billion laughs" document is measured in time proportional to its text, not its expansion.
-func aliasExpansionExceeds(_ root: Node, limit: Int, tree: YAMLTree) -> SourceLocation? {
-    struct Place: Hashable { var line: Int; var column: Int }
-    var memo: [Place: Int] = [:]
-    var over: SourceLocation?
-    func size(_ node: Node) -> Int {
-        if over != nil { return limit + 1 }
-        switch node {
-        case .scalar(let s): return s.string.utf8.count + 1
-        case .alias: return 1
-        case .mapping, .sequence:
-            let place = Place(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
-            if let known = memo[place] { return known }
-            var total = 1
-            if case .mapping(let m) = node {
-                for (k, v) in m { total = total &+ size(k) &+ size(v); if total > limit { break } }
-            } else if case .sequence(let s) = node {
-                for v in s { total = total &+ size(v); if total > limit { break } }
-            }
-            if total > limit && over == nil { over = tree.location(node) }
-            memo[place] = total
-            return total
-        }
-    }
-    _ = size(root)
-    return over
 }
