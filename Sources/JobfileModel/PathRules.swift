@@ -16,6 +16,7 @@ public struct PathRules: Sendable {
     /// it is not allowed.
     public func canonical(_ path: String) -> Result<String, PathError> {
         if path.isEmpty { return .failure(.empty) }
+        if Self.isCanonicalRelative(path) { return .success(path) }
         if path.hasPrefix("/") {
             let normalized = "/" + Self.normalizeComponents(path).joined(separator: "/")
             return isUnderRoots(normalized) ? .success(normalized) : .failure(.absolute(path))
@@ -37,6 +38,23 @@ public struct PathRules: Sendable {
         }
         if parts.isEmpty { return .failure(.empty) }
         return .success(parts.joined(separator: "/"))
+    }
+
+    /// Whether a relative path is already canonical: no empty, `.` or `..` part, no slash at
+    /// either end. Most paths are, and need no split and join (200,000 of them at 100,000 rules).
+    static func isCanonicalRelative(_ path: String) -> Bool {
+        path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+            var partStart = 0
+            for i in 0...bytes.count {
+                guard i == bytes.count || bytes[i] == slash else { continue }
+                let length = i - partStart
+                if length == 0 { return false }
+                if bytes[partStart] == dot && (length == 1 || (length == 2 && bytes[partStart + 1] == dot)) { return false }
+                partStart = i + 1
+            }
+            return true
+        } ?? false
     }
 
     public func isUnderRoots(_ absolute: String) -> Bool {

@@ -36,72 +36,56 @@ struct RuleExpansion {
         var pathLocations: [String: SourceLocation]
     }
 
+    /// What the first pass finds in one rule: its name and place, and its instances with
+    /// their outputs.
+    struct RuleOutline {
+        var name: String
+        var location: SourceLocation
+        var instances: [Pending]
+    }
+
+    /// Both passes split the rules (then the instances) across the cores: each chunk reads
+    /// only the document and what the passes before it made, and keeps its own diagnostics,
+    /// merged in order, so errors come out as from one pass.
     mutating func expand(_ node: YAMLNode, diagnostics d: inout DiagnosticBag) {
         let tree = inputs.tree
         let paths = PathRules(rootDirectory: inputs.rootDirectory, roots: inputs.roots)
         guard let pairs = tree.mapping(node, what: "'rules'", diagnostics: &d) else { return }
+        let allowed = Self.ruleKeys.union(RecipeRegistry.allNames)
+        let outlined = parallelChunks(pairs.count) { range in
+            var bag = DiagnosticBag()
+            var globs: [GlobRecord] = []
+            var outlines: [RuleOutline] = []
+            for k in range {
+                if let o = outline(pairs[k], allowed: allowed, paths: paths, globs: &globs, diagnostics: &bag) {
+                    outlines.append(o)
+                }
+            }
+            return (outlines, globs, bag)
+        }
         var pending: [Pending] = []
         var ruleOutputs: [String: [String]] = [:]
+        ruleOutputs.reserveCapacity(pairs.count)
         var ruleOrder: [(String, SourceLocation)] = []
-        let allowed = Self.ruleKeys.union(RecipeRegistry.allNames)
-
-        for p in pairs {
-            let ruleLocation = tree.location(p.keyNode)
-            if !isValidName(p.key) {
-                d.error("invalid rule name '\(p.key)' (use letters, digits, '_' and '-')", at: ruleLocation)
-                continue
+        for (outlines, globs, bag) in outlined {
+            d.append(contentsOf: bag.diagnostics)
+            self.globs += globs
+            for o in outlines {
+                ruleOrder.append((o.name, o.location))
+                ruleOutputs[o.name] = o.instances.count == 1 ? o.instances[0].outputs : o.instances.flatMap(\.outputs)
+                pending += o.instances
             }
-            guard let body = tree.mapping(p.value, what: "rule '\(p.key)'", diagnostics: &d) else { continue }
-            tree.checkKeys(body, allowed: allowed, in: "rule '\(p.key)'", diagnostics: &d)
-            let fields = Dictionary(body.map { ($0.key, ($0.keyNode, $0.value)) }, uniquingKeysWith: { a, _ in a })
-            // Judged before the recipe, so that its errors are reported alongside.
-            let bindings = Foreach.bindings(fields["foreach"]?.1, tree: tree, vars: inputs.vars,
-                                            rootDirectory: inputs.rootDirectory, paths: paths, globs: &globs,
-                                            diagnostics: &d)
-            let recipes = body.filter { RecipeRegistry.allNames.contains($0.key) }
-            if recipes.isEmpty {
-                d.error("rule '\(p.key)' has no recipe (give it 'run' or one of: \(RecipeRegistry.allNames.subtracting(["run"]).sorted().joined(separator: ", ")))", at: ruleLocation)
-                continue
-            }
-            if recipes.count > 1 {
-                d.error("rule '\(p.key)' has \(recipes.count) recipes ('\(recipes.map(\.key).joined(separator: "', '"))'); give it exactly one", at: tree.location(recipes[1].keyNode))
-                continue
-            }
-            let recipe = recipes[0]
-            if fields["output"] != nil && fields["outputs"] != nil {
-                d.error("rule '\(p.key)' has both 'output' and 'outputs'; give one", at: tree.location(fields["outputs"]!.0))
-                continue
-            }
-            guard let outputField = fields["output"] ?? fields["outputs"] else {
-                d.error("rule '\(p.key)' has no 'output' (or 'outputs')", at: ruleLocation)
-                continue
-            }
-            guard let bindings else { continue }
-            ruleOrder.append((p.key, ruleLocation))
-            var allOutputs: [String] = []
-            for keys in bindings {
-                let scope = SubstitutionScope(vars: inputs.vars, keys: Dictionary(uniqueKeysWithValues: keys.map { ($0.0, $0.1) }))
-                var pathLocations: [String: SourceLocation] = [:]
-                guard let (outs, names) = readOutputs(outputField.1, scope: scope, paths: paths,
-                                                       locations: &pathLocations, diagnostics: &d) else { continue }
-                let name = keys.isEmpty ? p.key : p.key + "[" + keys.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "]"
-                pending.append(Pending(rule: p.key, name: name, keys: scope.keys, body: fields,
-                                       recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
-                                       location: ruleLocation, pathLocations: pathLocations))
-                allOutputs += outs
-            }
-            ruleOutputs[p.key] = allOutputs
         }
 
         // Two instances may not write one file, nor share a name.
         var writer: [String: Int] = [:]
         var names: [String: Int] = [:]
+        writer.reserveCapacity(pending.count)
+        names.reserveCapacity(pending.count)
         for (i, inst) in pending.enumerated() {
-            if let j = names[inst.name] {
+            if names.updateValue(i, forKey: inst.name) != nil {
                 d.error("rule '\(inst.rule)' has two instances named '\(inst.name)' (repeated foreach values)", at: inst.location)
-                _ = j
             }
-            names[inst.name] = i
             for out in inst.outputs {
                 if let j = writer[out] {
                     let other = pending[j]
@@ -113,14 +97,81 @@ struct RuleExpansion {
             }
         }
 
+        let finished = parallelChunks(pending.count) { range in
+            var bag = DiagnosticBag()
+            var made: [RuleInstance?] = []
+            made.reserveCapacity(range.count)
+            for k in range { made.append(finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, diagnostics: &bag)) }
+            return (made, bag)
+        }
         var instanceIndices: [String: [Int]] = [:]
-        for inst in pending {
-            if let instance = finish(inst, ruleOutputs: ruleOutputs, paths: paths, diagnostics: &d) {
-                instanceIndices[inst.rule, default: []].append(instances.count)
-                instances.append(instance)
+        instances.reserveCapacity(pending.count)
+        var k = 0
+        for (made, bag) in finished {
+            d.append(contentsOf: bag.diagnostics)
+            for instance in made {
+                if let instance {
+                    instanceIndices[pending[k].rule, default: []].append(instances.count)
+                    instances.append(instance)
+                }
+                k += 1
             }
         }
         rules = ruleOrder.map { RuleDefinition(name: $0.0, location: $0.1, instanceIndices: instanceIndices[$0.0] ?? []) }
+    }
+
+    /// The first pass over one rule: its shape, its `foreach` values, and each instance's outputs
+    /// (so that `${rules.X}` can name them anywhere). Nil when the rule has no instances to finish.
+    func outline(_ p: (key: String, keyNode: YAMLNode, value: YAMLNode), allowed: Set<String>, paths: PathRules,
+                 globs: inout [GlobRecord], diagnostics d: inout DiagnosticBag) -> RuleOutline? {
+        let tree = inputs.tree
+        let ruleLocation = tree.location(p.keyNode)
+        if !isValidName(p.key) {
+            d.error("invalid rule name '\(p.key)' (use letters, digits, '_' and '-')", at: ruleLocation)
+            return nil
+        }
+        guard let body = tree.mapping(p.value, what: "rule '\(p.key)'", diagnostics: &d) else { return nil }
+        tree.checkKeys(body, allowed: allowed, in: "rule '\(p.key)'", diagnostics: &d)
+        var fields: [String: (keyNode: YAMLNode, value: YAMLNode)] = [:]
+        fields.reserveCapacity(body.count)
+        for field in body where fields[field.key] == nil { fields[field.key] = (field.keyNode, field.value) }
+        // Judged before the recipe, so that its errors are reported alongside.
+        let bindings = Foreach.bindings(fields["foreach"]?.value, tree: tree, vars: inputs.vars,
+                                        rootDirectory: inputs.rootDirectory, paths: paths, globs: &globs,
+                                        diagnostics: &d)
+        let recipes = body.filter { RecipeRegistry.allNames.contains($0.key) }
+        if recipes.isEmpty {
+            d.error("rule '\(p.key)' has no recipe (give it 'run' or one of: \(RecipeRegistry.allNames.subtracting(["run"]).sorted().joined(separator: ", ")))", at: ruleLocation)
+            return nil
+        }
+        if recipes.count > 1 {
+            d.error("rule '\(p.key)' has \(recipes.count) recipes ('\(recipes.map(\.key).joined(separator: "', '"))'); give it exactly one", at: tree.location(recipes[1].keyNode))
+            return nil
+        }
+        let recipe = recipes[0]
+        if fields["output"] != nil && fields["outputs"] != nil {
+            d.error("rule '\(p.key)' has both 'output' and 'outputs'; give one", at: tree.location(fields["outputs"]!.keyNode))
+            return nil
+        }
+        guard let outputField = fields["output"] ?? fields["outputs"] else {
+            d.error("rule '\(p.key)' has no 'output' (or 'outputs')", at: ruleLocation)
+            return nil
+        }
+        guard let bindings else { return nil }
+        var outline = RuleOutline(name: p.key, location: ruleLocation, instances: [])
+        for keys in bindings {
+            var keyed: [String: String] = [:]
+            for (k, v) in keys { keyed[k] = v }
+            let scope = SubstitutionScope(vars: inputs.vars, keys: keyed)
+            var pathLocations: [String: SourceLocation] = [:]
+            guard let (outs, names) = readOutputs(outputField.value, scope: scope, paths: paths,
+                                                   locations: &pathLocations, diagnostics: &d) else { continue }
+            let name = keys.isEmpty ? p.key : p.key + "[" + keys.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "]"
+            outline.instances.append(Pending(rule: p.key, name: name, keys: keyed, body: fields,
+                                             recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
+                                             location: ruleLocation, pathLocations: pathLocations))
+        }
+        return outline
     }
 
     func readOutputs(_ node: YAMLNode, scope: SubstitutionScope, paths: PathRules,

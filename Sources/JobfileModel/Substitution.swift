@@ -67,44 +67,58 @@ enum Substitution {
                       diagnostics: &diagnostics).map { [$0] }
     }
 
+    /// Reads `text` as UTF-8 bytes (`$`, `{` and `}` are ASCII, so they never fall inside a
+    /// character); text without a `$` is one piece, as it is.
     static func pieces(of text: String, at location: SourceLocation, columnOffset: Int?,
                        scope: SubstitutionScope,
                        diagnostics: inout DiagnosticBag) -> [SubstitutionPiece]? {
-        let scalars = Array(text.unicodeScalars)
-        var pieces: [SubstitutionPiece] = []
-        var literal = String.UnicodeScalarView()
-        var i = 0
-        var ok = true
-        func place(_ offset: Int) -> SourceLocation {
-            columnOffset.map { location.advanced(byColumns: $0 + offset) } ?? location
-        }
-        while i < scalars.count {
-            let c = scalars[i]
-            if c == "$", i + 2 < scalars.count, scalars[i + 1] == "$", scalars[i + 2] == "{" {
-                literal.append(contentsOf: "${".unicodeScalars)   // `$${` is a literal `${`
-                i += 3
-                continue
+        let dollar = UInt8(ascii: "$"), open = UInt8(ascii: "{"), close = UInt8(ascii: "}")
+        if !text.utf8.contains(dollar) { return text.isEmpty ? [] : [.text(text)] }
+        var text = text
+        return text.withUTF8 { bytes -> [SubstitutionPiece]? in
+            var pieces: [SubstitutionPiece] = []
+            var literal = ""
+            var runStart = 0   // where the literal bytes not yet in `literal` start
+            var i = 0
+            var ok = true
+            func flush(upTo end: Int) {
+                if end > runStart { literal += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<end]), as: UTF8.self) }
             }
-            if c == "$", i + 1 < scalars.count, scalars[i + 1] == "{" {
-                guard let close = scalars[(i + 2)...].firstIndex(of: "}") else {
+            // Columns count characters, as YAML marks do.
+            func place(_ byteOffset: Int) -> SourceLocation {
+                guard let columnOffset else { return location }
+                let characters = bytes[..<byteOffset].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+                return location.advanced(byColumns: columnOffset + characters)
+            }
+            while i < bytes.count {
+                guard bytes[i] == dollar else { i += 1; continue }
+                if i + 2 < bytes.count, bytes[i + 1] == dollar, bytes[i + 2] == open {
+                    flush(upTo: i)
+                    literal += "${"   // `$${` is a literal `${`
+                    i += 3
+                    runStart = i
+                    continue
+                }
+                guard i + 1 < bytes.count, bytes[i + 1] == open else { i += 1; continue }
+                guard let end = bytes[(i + 2)...].firstIndex(of: close) else {
                     diagnostics.error("unterminated '${' (write '$${' for a literal '${')", at: place(i))
                     return nil
                 }
-                let name = String(String.UnicodeScalarView(scalars[(i + 2)..<close]))
-                if !literal.isEmpty { pieces.append(.text(String(literal))); literal = .init() }
+                flush(upTo: i)
+                if !literal.isEmpty { pieces.append(.text(literal)); literal = "" }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[(i + 2)..<end]), as: UTF8.self)
                 if let piece = resolve(name, scope: scope, at: place(i), diagnostics: &diagnostics) {
                     pieces.append(piece)
                 } else {
                     ok = false
                 }
-                i = close + 1
-                continue
+                i = end + 1
+                runStart = i
             }
-            literal.append(c)
-            i += 1
+            flush(upTo: bytes.count)
+            if !literal.isEmpty { pieces.append(.text(literal)) }
+            return ok ? pieces : nil
         }
-        if !literal.isEmpty { pieces.append(.text(String(literal))) }
-        return ok ? pieces : nil
     }
 
     static func resolve(_ name: String, scope: SubstitutionScope, at location: SourceLocation,

@@ -115,6 +115,24 @@ struct JobfileErrorTests {
         expectDiagnostic(all[1], line: 10, column: 14, "'retries' must be a whole number")
     }
 
+    @Test func columnsCountCharactersNotBytes() throws {
+        // `é` and `ü` are two bytes each in UTF-8, one column each, as YAML counts them.
+        let d = try singleError("""
+            rules:
+              a:
+                output: o
+                run: echo "déjà vü ${nope}" > ${out}
+            """)
+        expectDiagnostic(d, line: 4, column: 24, "unknown name '${nope}'")
+        let literal = try load("""
+            rules:
+              a:
+                output: o
+                run: echo "é $${x} $$HOME" > ${out}
+            """)
+        #expect(literal.instances[0].invocation.commands[0].display(outputs: ["o"]) == "echo \"é ${x} $$HOME\" > o")
+    }
+
     @Test func unknownOutputAndInputNamesAndRules() throws {
         let all = sortedByPlace(errors("""
             rules:

@@ -1,0 +1,35 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Splits `0..<count` into one contiguous chunk per core and runs `body` on each at once,
+/// returning the chunks' results in order (one chunk, on this thread, below `minimumChunk`).
+/// `body` may only read what it shares with the other chunks: each chunk builds its own
+/// result (its own diagnostics...), and the caller merges them in order, so the outcome is the
+/// same as one pass over the whole range.
+public func parallelChunks<T>(_ count: Int, minimumChunk: Int = 2048, _ body: (Range<Int>) -> T) -> [T] {
+    let workers = min(processorCount, max(1, count / max(1, minimumChunk)))
+    if workers <= 1 { return [body(0..<count)] }
+    let per = (count + workers - 1) / workers
+    var results = [T?](repeating: nil, count: workers)
+    withoutActuallyEscaping(body) { body in
+        results.withUnsafeMutableBufferPointer { slots in
+            let shared = ChunkWork(body: body, slots: slots)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                shared.slots[w] = shared.body((w * per)..<min(count, (w + 1) * per))
+            }
+        }
+    }
+    return results.map { $0! }
+}
+
+/// Online processors, read once.
+public let processorCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+/// What the chunks share: the work (which only reads shared state, see `parallelChunks`) and
+/// one result slot per chunk, each written by its own chunk only.
+private struct ChunkWork<T>: @unchecked Sendable {
+    let body: (Range<Int>) -> T
+    let slots: UnsafeMutableBufferPointer<T?>
+}

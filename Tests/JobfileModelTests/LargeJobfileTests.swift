@@ -1,0 +1,61 @@
+import JobBasics
+@testable import JobfileModel
+import Testing
+
+/// Jobfiles big enough that expansion splits the rules and instances across the cores: the
+/// result must be the one a single pass gives, in the same order, errors included.
+@Suite("Large Jobfiles")
+struct LargeJobfileTests {
+    static let count = 6_000   // three chunks of the minimum size, on any machine with 2+ cores
+
+    func jobfile(breaking broken: Set<Int> = []) -> String {
+        var text = "version: 1\nrules:\n"
+        for i in 0..<Self.count {
+            let input = i == 0 ? "src.txt" : "out/\(i - 1).txt"
+            // A broken rule names an unknown var in its recipe: an error of the second pass.
+            let run = broken.contains(i) ? "cp ${in} ${out} ${nope\(i)}" : "cp ${in} ${out}"
+            text += "  r\(i):\n    inputs: [\(input)]\n    output: out/\(i).txt\n    run: \(run)\n"
+        }
+        return text
+    }
+
+    @Test func instancesKeepTheirOrderAndEdges() throws {
+        let jobfile = try load(jobfile())
+        #expect(jobfile.instances.count == Self.count)
+        #expect(jobfile.instances.map(\.name) == (0..<Self.count).map { "r\($0)" })
+        #expect(jobfile.rules.map(\.instanceIndices) == (0..<Self.count).map { [$0] })
+        #expect(jobfile.instances[4_321].inputs == ["out/4320.txt"])
+        #expect(jobfile.instances[5_999].outputs == ["out/5999.txt"])
+    }
+
+    @Test func errorsFromEveryChunkComeInFileOrder() throws {
+        let broken: Set<Int> = [3, 2_500, 5_998]
+        let found = errors(jobfile(breaking: broken))
+        #expect(found.map(\.message) == broken.sorted().map { "unknown name '${nope\($0)}'" })
+        // Each rule is 4 lines from line 3: its run line is the 4th.
+        #expect(found.map { $0.location?.line } == broken.sorted().map { 3 + 4 * $0 + 3 })
+    }
+
+    @Test func aRepeatedOutputAcrossChunksIsNamed() throws {
+        var text = jobfile()
+        text += "  again:\n    inputs: [src.txt]\n    output: out/10.txt\n    run: cp ${in} ${out}\n"
+        let found = try singleError(text)
+        #expect(found.message == "'out/10.txt' is the output of both 'r10' (line \(3 + 4 * 10 + 2)) and 'again'")
+    }
+
+    @Test func canonicalPathsAreKeptAndOthersNormalized() {
+        let rules = PathRules(rootDirectory: "/p", roots: [])
+        for kept in ["a", "a/b.txt", ".hidden/x", "a/..b", "a/b..", "...", "a/.b/c"] {
+            #expect(PathRules.isCanonicalRelative(kept), "\(kept)")
+            #expect(rules.canonical(kept) == .success(kept))
+        }
+        let normalized = ["./a": "a", "a//b": "a/b", "a/": "a", "a/./b": "a/b", "a/../b": "b", "a/b/..": "a"]
+        for (path, canonical) in normalized {
+            #expect(!PathRules.isCanonicalRelative(path), "\(path)")
+            #expect(rules.canonical(path) == .success(canonical))
+        }
+        #expect(!PathRules.isCanonicalRelative("/abs"))
+        #expect(!PathRules.isCanonicalRelative(".."))
+        #expect(rules.canonical("..") == .failure(.escapes("..")))
+    }
+}
