@@ -33,3 +33,31 @@ private struct ChunkWork<T>: @unchecked Sendable {
     let body: (Range<Int>) -> T
     let slots: UnsafeMutableBufferPointer<T?>
 }
+
+/// Runs `first` and `second` at once (the second on another thread) and returns both results.
+/// Like `parallelChunks`, the two may only read what they share.
+public func inParallel<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+    var a: A?
+    var b: B?
+    withoutActuallyEscaping(first) { first in
+        withoutActuallyEscaping(second) { second in
+            withUnsafeMutablePointer(to: &a) { aSlot in
+                withUnsafeMutablePointer(to: &b) { bSlot in
+                    let shared = PairWork(first: first, second: second, a: aSlot, b: bSlot)
+                    DispatchQueue.concurrentPerform(iterations: 2) { w in
+                        if w == 0 { shared.a.pointee = shared.first() } else { shared.b.pointee = shared.second() }
+                    }
+                }
+            }
+        }
+    }
+    return (a!, b!)
+}
+
+/// The two works of `inParallel` and their result slots, each written by its own work only.
+private struct PairWork<A, B>: @unchecked Sendable {
+    let first: () -> A
+    let second: () -> B
+    let a: UnsafeMutablePointer<A?>
+    let b: UnsafeMutablePointer<B?>
+}

@@ -25,15 +25,23 @@ struct DecisionMaker {
     let sources: SourceFiles
     let tools: [String: String]
 
-    /// `settled` holds, for each instance already done in this build, its outputs' digests
-    /// (nil: a dry run that would rebuild it, so its content is not known).
-    func decide(_ index: Int, settled: [Int: [String: ContentDigest]?]) throws -> Decision {
-        let inst = graph.instances[index]
+    /// Where each instance's outputs were when the build started (`stat`ed on every core at
+    /// once): an instance's outputs are written by it alone, so they are as they were until it
+    /// is judged. Nil for an output not `stat`ed then; it is `stat`ed when judged.
+    let outputStatus: [[FileStatus?]]
+
+    /// `settled` holds, for each instance already done in this build, its outputs with their
+    /// digests (nil: not done, or a dry run that would rebuild it, so its content is not known).
+    func decide(_ index: Int, settled: [[OutputRecord]?]) throws -> Decision {
+        // Fields, not the whole instance: copying a RuleInstance retains a dozen references.
+        let instances = graph.jobfile.instances
+        let outputs = instances[index].outputs
         var inputs: [(path: String, digest: ContentDigest)] = []
+        inputs.reserveCapacity(instances[index].inputs.count)
         var unknownInput: String?
-        for path in inst.inputs {
+        for path in instances[index].inputs {
             if let p = graph.producer[path] {
-                if let outputs = settled[p], let outputs, let d = outputs[path] {
+                if let made = settled[p], let d = made.first(where: { $0.path == path })?.digest {
                     inputs.append((path, d))
                 } else {
                     unknownInput = unknownInput ?? path
@@ -43,22 +51,25 @@ struct DecisionMaker {
                 inputs.append((path, try digests.digest(of: path, status: sources.status[path])))
             }
         }
+        let invocation = instances[index].invocation
         let material = ActionKeyMaterial(
-            recipeKind: inst.invocation.kind,
-            commands: inst.invocation.commands.map { $0.display(outputs: inst.outputs) },
-            parameters: inst.invocation.parameters,
-            environment: inst.environment.map { ($0.name, $0.value) },
-            outputs: inst.outputs, inputs: inputs,
-            tools: inst.invocation.tools.map { tools[$0] ?? $0 })
+            recipeKind: invocation.kind,
+            commands: invocation.commands.map { $0.display(outputs: outputs) },
+            parameters: invocation.parameters,
+            environment: instances[index].environment.map { ($0.name, $0.value) },
+            outputs: outputs, inputs: inputs,
+            tools: invocation.tools.map { tools[$0] ?? $0 })
         let key = material.key
         if let unknownInput {
             return Decision(action: .run, reason: .inputWillChange(unknownInput), material: material, key: key)
         }
-        let record = state.rules[inst.name]
+        let name = instances[index].name
+        let record = state.rules[name]
         if let record, record.key == key {
             var problem: RebuildReason?
-            for o in record.outputs {
-                guard let st = FileStatus.of(o.path), st.isRegularFile else { problem = .outputMissing(o.path); break }
+            for (k, o) in record.outputs.enumerated() {
+                let known = k < outputs.count && outputs[k] == o.path ? outputStatus[index][k] : nil
+                guard let st = known ?? FileStatus.of(o.path), st.isRegularFile else { problem = .outputMissing(o.path); break }
                 if try digests.digest(of: o.path, status: st) != o.digest { problem = .outputModified(o.path); break }
             }
             guard let problem else {
@@ -74,7 +85,7 @@ struct DecisionMaker {
             if record.recipeDigest != material.recipeDigest {
                 reason = .recipeChanged
             } else {
-                let before = Dictionary(try state.inputs(of: inst.name).map { ($0.path, $0.digest) },
+                let before = Dictionary(try state.inputs(of: name).map { ($0.path, $0.digest) },
                                         uniquingKeysWith: { a, _ in a })
                 let changed = inputs.filter { before[$0.path] != $0.digest }.map(\.path)
                 reason = .inputChanged(changed)
@@ -82,10 +93,29 @@ struct DecisionMaker {
         } else {
             reason = .neverBuilt
         }
-        if let outputs = try state.action(for: key), outputs.map(\.path) == inst.outputs,
-           outputs.allSatisfy({ store.contains($0.digest) }) {
-            return Decision(action: .restore(outputs), reason: reason, material: material, key: key)
+        if let cached = try state.action(for: key), cached.map(\.path) == outputs,
+           cached.allSatisfy({ store.contains($0.digest) }) {
+            return Decision(action: .restore(cached), reason: reason, material: material, key: key)
         }
         return Decision(action: .run, reason: reason, material: material, key: key)
+    }
+}
+
+extension DecisionMaker {
+    /// The status of every output of `closure` now, split across the cores (see `outputStatus`).
+    static func outputStatuses(graph: BuildGraph, closure: [Int]) -> [[FileStatus?]] {
+        let instances = graph.jobfile.instances
+        let chunks = parallelChunks(closure.count) { range in
+            range.map { k in instances[closure[k]].outputs.map { FileStatus.of($0) } }
+        }
+        var statuses = [[FileStatus?]](repeating: [], count: instances.count)
+        var k = 0
+        for chunk in chunks {
+            for found in chunk {
+                statuses[closure[k]] = found
+                k += 1
+            }
+        }
+        return statuses
     }
 }

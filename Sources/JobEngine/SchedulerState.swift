@@ -19,7 +19,9 @@ struct SchedulerState {
     /// Instances held back by a pool's rate, and the earliest time one may start.
     var rateWaiting: [Int] = []
     var rateWake: Double?
-    var settledOutputs: [Int: [String: ContentDigest]?] = [:]
+    /// For each settled instance, its outputs as they are now (nil: not settled, failed, or a
+    /// dry run that would rebuild it, so their content is not known).
+    var settledOutputs: [[OutputRecord]?]
     var failed: [Bool]
     var completed = 0
     var stopping = false
@@ -32,8 +34,9 @@ struct SchedulerState {
         remainingDependencies = [Int](repeating: 0, count: n)
         priority = [Double](repeating: 0, count: n)
         failed = [Bool](repeating: false, count: n)
+        settledOutputs = [[OutputRecord]?](repeating: nil, count: n)
         for i in closure.reversed() {
-            let own = state.rules[graph.instances[i].name]?.durationSeconds ?? 1.0
+            let own = state.rules[graph.jobfile.instances[i].name]?.durationSeconds ?? 1.0
             var longest = 0.0
             for d in graph.dependents[i] where inClosure[d] { longest = max(longest, priority[d]) }
             priority[i] = own + longest
@@ -48,7 +51,7 @@ struct SchedulerState {
     func failedDependency(_ i: Int) -> Int? { graph.dependencies[i].first { failed[$0] } }
 
     mutating func settle(_ i: Int, outputs: [OutputRecord]?, failed didFail: Bool) {
-        settledOutputs[i] = outputs.map { Dictionary($0.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a }) }
+        settledOutputs[i] = outputs
         failed[i] = didFail
         for d in graph.dependents[i] where inClosure[d] {
             remainingDependencies[d] -= 1

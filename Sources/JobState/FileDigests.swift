@@ -7,10 +7,10 @@ import Glibc
 /// at all while its status matches the stat cache.
 public final class FileDigests: @unchecked Sendable {
     private let state: StateDatabase
-    private var known: [String: ContentDigest] = [:]
-    /// The status each known digest was read at, when it is old enough to be trusted later
-    /// (what an `UpToDateManifest` records).
-    public private(set) var trustedStatus: [String: FileStatus] = [:]
+    /// Each file's digest found in this build, with the status it was read at when that status
+    /// is old enough to be trusted later (what an `UpToDateManifest` records). One table: at
+    /// 200,000 files, each lookup and insert is a cache miss.
+    private var known: [String: (digest: ContentDigest, status: FileStatus?)] = [:]
     /// How many files were actually read and hashed in this build (for tests and `-v`).
     public private(set) var hashedCount = 0
 
@@ -22,40 +22,36 @@ public final class FileDigests: @unchecked Sendable {
     public init(state: StateDatabase) {
         self.state = state
         known.reserveCapacity(state.files.count)
-        trustedStatus.reserveCapacity(state.files.count)
     }
 
     /// The digest of the file at `path`, whose current status is `status` (nil: stat it now).
     public func digest(of path: String, status: FileStatus? = nil) throws -> ContentDigest {
-        if let d = known[path] { return d }
+        if let k = known[path] { return k.digest }
         guard let status = status ?? FileStatus.of(path) else {
             throw FileSystemError("read", path, errno: ENOENT)
         }
         if let cached = state.files[path], cached.status == status {
-            known[path] = cached.digest
             // Stored only when it was not racy, and time has only passed since.
-            trustedStatus[path] = status
+            known[path] = (cached.digest, status)
             return cached.digest
         }
         let d = try hashFile(atPath: path)
         hashedCount += 1
-        known[path] = d
         remember(path, status: status, digest: d)
         return d
     }
 
     /// The digest found for `path` in this build, if any, with its status when it can be trusted.
     public func known(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
-        known[path].map { ($0, trustedStatus[path]) }
+        known[path]
     }
 
     /// Records what `job` just wrote at `path`, so that it is not hashed again.
     /// `trusted`: no process writes the file any more, so a recent timestamp is no risk.
     public func set(_ path: String, digest: ContentDigest, status: FileStatus?, trusted: Bool = false) {
-        known[path] = digest
-        guard let status else { trustedStatus.removeValue(forKey: path); state.forgetFile(path); return }
+        guard let status else { known[path] = (digest, nil); state.forgetFile(path); return }
         if trusted {
-            trustedStatus[path] = status
+            known[path] = (digest, status)
             state.rememberFile(path, FileRecord(status: status, digest: digest))
         } else {
             remember(path, status: status, digest: digest)
@@ -64,10 +60,10 @@ public final class FileDigests: @unchecked Sendable {
 
     private func remember(_ path: String, status: FileStatus, digest: ContentDigest) {
         if Self.isRacy(status) {
-            trustedStatus.removeValue(forKey: path)
+            known[path] = (digest, nil)
             state.forgetFile(path)
         } else {
-            trustedStatus[path] = status
+            known[path] = (digest, status)
             state.rememberFile(path, FileRecord(status: status, digest: digest))
         }
     }
