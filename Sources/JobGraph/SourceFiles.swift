@@ -24,7 +24,7 @@ public struct SourceFiles: Sendable {
                 if lstat(checker.onDisk(input), &st) != 0 {
                     if reported.insert(input).inserted {
                         d.error("input '\(input)' of rule '\(inst.name)' is neither a file nor the output of any rule",
-                                at: inst.pathLocations[input] ?? inst.location)
+                                at: inst.location(of: input) ?? inst.location)
                     }
                     continue
                 }
@@ -32,23 +32,23 @@ public struct SourceFiles: Sendable {
                 if !checker.isInside(input, followFile: isLink) {
                     if reported.insert(input).inserted {
                         d.error("input '\(input)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
-                                at: inst.pathLocations[input] ?? inst.location)
+                                at: inst.location(of: input) ?? inst.location)
                     }
                     continue
                 }
                 guard let s = isLink ? FileStatus.of(checker.onDisk(input)) : FileStatus(st) else {
-                    d.error("input '\(input)' of rule '\(inst.name)' is a broken symlink", at: inst.pathLocations[input] ?? inst.location)
+                    d.error("input '\(input)' of rule '\(inst.name)' is a broken symlink", at: inst.location(of: input) ?? inst.location)
                     continue
                 }
                 if !s.isRegularFile {
-                    d.error("input '\(input)' of rule '\(inst.name)' is not a regular file", at: inst.pathLocations[input] ?? inst.location)
+                    d.error("input '\(input)' of rule '\(inst.name)' is not a regular file", at: inst.location(of: input) ?? inst.location)
                     continue
                 }
                 status[input] = s
             }
             for output in inst.outputs where !checker.isInside(output, followFile: false) {
                 d.error("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
-                        at: inst.pathLocations[output] ?? inst.location)
+                        at: inst.location(of: output) ?? inst.location)
             }
         }
         try d.throwIfErrors()

@@ -6,7 +6,7 @@ import JobRecipes
 /// for the same Jobfile bytes, overrides, root and `job` version (all in `key`), and while every
 /// glob it read still matches the same files (re-read on load: one directory scan each).
 public enum CompiledPlan {
-    static let magic = "job-plan-v5"
+    static let magic = "job-plan-v6"
 
     /// The key of a plan: everything its content depends on besides the globs.
     public static func key(displayName: String, text: String, overrides: [VarOverride], rootDirectory: String,
@@ -137,8 +137,10 @@ public enum CompiledPlan {
         if let t = inst.timeoutSeconds { w.int(1); w.double(t) } else { w.int(0) }
         w.optionalString(inst.description)
         encode(inst.location, &w)
-        w.int(inst.pathLocations.count)
-        for (k, v) in inst.pathLocations.sorted(by: { $0.key < $1.key }) { w.string(k); encode(v, &w) }
+        w.int(inst.inputLocations.count)
+        for l in inst.inputLocations { encode(l, &w) }
+        w.int(inst.outputLocations.count)
+        for l in inst.outputLocations { encode(l, &w) }
     }
 
     // MARK: decoding
@@ -302,14 +304,20 @@ public enum CompiledPlan {
         guard let hasTimeout = r.int() else { return nil }
         var timeout: Double?
         if hasTimeout == 1 { guard let t = r.double() else { return nil }; timeout = t }
-        guard let description = r.optionalString(), let location = decodeLocation(&r), let nLocations = r.count() else { return nil }
-        var pathLocations: [String: SourceLocation] = [:]
-        pathLocations.reserveCapacity(nLocations)
-        for _ in 0..<nLocations { guard let k = r.string(), let l = decodeLocation(&r) else { return nil }; pathLocations[k] = l }
+        guard let description = r.optionalString(), let location = decodeLocation(&r) else { return nil }
+        var locations: [[SourceLocation]] = []
+        for _ in 0..<2 {
+            guard let n = r.count() else { return nil }
+            var list: [SourceLocation] = []
+            list.reserveCapacity(n)
+            for _ in 0..<n { guard let l = decodeLocation(&r) else { return nil }; list.append(l) }
+            locations.append(list)
+        }
         var instance = RuleInstance(rule: rule, name: name, outputs: outputs, outputNames: outputNames, inputs: inputs,
                             invocation: invocation,
                             environment: env, pool: pool, retries: retries, timeoutSeconds: timeout,
-                            description: description, location: location, pathLocations: pathLocations)
+                            description: description, location: location, inputLocations: locations[0],
+                            outputLocations: locations[1])
         instance.retryDelaySeconds = retryDelay
         instance.fallback = fallback
         return instance

@@ -64,13 +64,15 @@ public struct RuleInstance: Sendable {
     public var timeoutSeconds: Double?
     public var description: String?
     public var location: SourceLocation
-    /// Where each input and output was written, for errors found later (missing input...).
-    public var pathLocations: [String: SourceLocation]
+    /// Where each input and output was written (aligned with `inputs` and `outputs`), for
+    /// errors found later (missing input...).
+    public var inputLocations: [SourceLocation]
+    public var outputLocations: [SourceLocation]
 
     public init(rule: String, name: String, outputs: [String], outputNames: [String: Int],
                 inputs: [String], invocation: RecipeInvocation, environment: [EnvironmentEntry],
                 pool: String?, retries: Int, timeoutSeconds: Double?, description: String?,
-                location: SourceLocation, pathLocations: [String: SourceLocation]) {
+                location: SourceLocation, inputLocations: [SourceLocation], outputLocations: [SourceLocation]) {
         self.rule = rule
         self.name = name
         self.outputs = outputs
@@ -83,7 +85,15 @@ public struct RuleInstance: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.description = description
         self.location = location
-        self.pathLocations = pathLocations
+        self.inputLocations = inputLocations
+        self.outputLocations = outputLocations
+    }
+
+    /// Where `path` was written in this rule, as an output or else as an input.
+    public func location(of path: String) -> SourceLocation? {
+        if let i = outputs.firstIndex(of: path), i < outputLocations.count { return outputLocations[i] }
+        if let i = inputs.firstIndex(of: path), i < inputLocations.count { return inputLocations[i] }
+        return nil
     }
 }
 

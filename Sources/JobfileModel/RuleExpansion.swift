@@ -23,17 +23,35 @@ struct RuleExpansion {
     static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
                                         "retries", "retry_delay", "timeout", "description", "fallback"]
 
+    /// The value nodes of a rule's optional keys, looked up once per rule rather than once per
+    /// instance (eight string lookups each, 100,000 times).
+    struct RuleFields {
+        var inputs, env, pool, retries, fallback, retryDelay, timeout, description: YAMLNode?
+
+        init(_ fields: [String: (keyNode: YAMLNode, value: YAMLNode)]) {
+            inputs = fields["inputs"]?.value
+            env = fields["env"]?.value
+            pool = fields["pool"]?.value
+            retries = fields["retries"]?.value
+            fallback = fields["fallback"]?.value
+            retryDelay = fields["retry_delay"]?.value
+            timeout = fields["timeout"]?.value
+            description = fields["description"]?.value
+        }
+    }
+
     /// One instance between the two passes.
     struct Pending {
         var rule: String
         var name: String
         var keys: [String: String]
-        var body: [String: (keyNode: YAMLNode, value: YAMLNode)]
+        var fields: RuleFields
         var recipe: (name: String, node: YAMLNode)
         var outputs: [String]
         var outputNames: [String: Int]
         var location: SourceLocation
-        var pathLocations: [String: SourceLocation]
+        /// Where each output was written, aligned with `outputs`.
+        var outputLocations: [SourceLocation]
     }
 
     /// What the first pass finds in one rule: its name and place, and its instances with
@@ -89,8 +107,9 @@ struct RuleExpansion {
             for out in inst.outputs {
                 if let j = writer[out] {
                     let other = pending[j]
-                    d.error("'\(out)' is the output of both '\(other.name)' (line \(other.pathLocations[out]?.line ?? other.location.line)) and '\(inst.name)'",
-                            at: inst.pathLocations[out] ?? inst.location)
+                    let otherLine = other.outputs.firstIndex(of: out).map { other.outputLocations[$0].line } ?? other.location.line
+                    d.error("'\(out)' is the output of both '\(other.name)' (line \(otherLine)) and '\(inst.name)'",
+                            at: inst.outputs.firstIndex(of: out).map { inst.outputLocations[$0] } ?? inst.location)
                 } else {
                     writer[out] = i
                 }
@@ -104,20 +123,27 @@ struct RuleExpansion {
             for k in range { made.append(finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, diagnostics: &bag)) }
             return (made, bag)
         }
-        var instanceIndices: [String: [Int]] = [:]
+        // Pending instances come rule by rule, in `ruleOrder`: each rule's share is contiguous.
         instances.reserveCapacity(pending.count)
-        var k = 0
+        rules.reserveCapacity(ruleOrder.count)
+        var madeByPending: [Bool] = []
+        madeByPending.reserveCapacity(pending.count)
         for (made, bag) in finished {
             d.append(contentsOf: bag.diagnostics)
             for instance in made {
-                if let instance {
-                    instanceIndices[pending[k].rule, default: []].append(instances.count)
-                    instances.append(instance)
-                }
-                k += 1
+                madeByPending.append(instance != nil)
+                if let instance { instances.append(instance) }
             }
         }
-        rules = ruleOrder.map { RuleDefinition(name: $0.0, location: $0.1, instanceIndices: instanceIndices[$0.0] ?? []) }
+        var k = 0, next = 0
+        for (name, location) in ruleOrder {
+            var indices: [Int] = []
+            while k < pending.count && pending[k].rule == name {
+                if madeByPending[k] { indices.append(next); next += 1 }
+                k += 1
+            }
+            rules.append(RuleDefinition(name: name, location: location, instanceIndices: indices))
+        }
     }
 
     /// The first pass over one rule: its shape, its `foreach` values, and each instance's outputs
@@ -159,23 +185,24 @@ struct RuleExpansion {
         }
         guard let bindings else { return nil }
         var outline = RuleOutline(name: p.key, location: ruleLocation, instances: [])
+        let optional = RuleFields(fields)
         for keys in bindings {
             var keyed: [String: String] = [:]
             for (k, v) in keys { keyed[k] = v }
             let scope = SubstitutionScope(vars: inputs.vars, keys: keyed)
-            var pathLocations: [String: SourceLocation] = [:]
+            var outputLocations: [SourceLocation] = []
             guard let (outs, names) = readOutputs(outputField.value, scope: scope, paths: paths,
-                                                   locations: &pathLocations, diagnostics: &d) else { continue }
+                                                   locations: &outputLocations, diagnostics: &d) else { continue }
             let name = keys.isEmpty ? p.key : p.key + "[" + keys.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "]"
-            outline.instances.append(Pending(rule: p.key, name: name, keys: keyed, body: fields,
+            outline.instances.append(Pending(rule: p.key, name: name, keys: keyed, fields: optional,
                                              recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
-                                             location: ruleLocation, pathLocations: pathLocations))
+                                             location: ruleLocation, outputLocations: outputLocations))
         }
         return outline
     }
 
     func readOutputs(_ node: YAMLNode, scope: SubstitutionScope, paths: PathRules,
-                     locations: inout [String: SourceLocation],
+                     locations: inout [SourceLocation],
                      diagnostics d: inout DiagnosticBag) -> ([String], [String: Int])? {
         let tree = inputs.tree
         var outs: [String] = []
@@ -194,7 +221,7 @@ struct RuleExpansion {
                 if outs.contains(p) { d.error("output '\(p)' is listed twice", at: loc); return false }
                 if let name { names[name] = outs.count }
                 outs.append(p)
-                locations[p] = loc
+                locations.append(loc)
                 return true
             }
         }
@@ -217,11 +244,12 @@ struct RuleExpansion {
                 diagnostics d: inout DiagnosticBag) -> RuleInstance? {
         let tree = inputs.tree
         let errorsBefore = d.diagnostics.count
-        var pathLocations = p.pathLocations
         var scope = SubstitutionScope(vars: inputs.vars, keys: p.keys, inputs: nil, outputs: nil,
                                       ruleOutputs: ruleOutputs)
         // inputs: vars, keys and ${rules.X}
         var inputList: [String] = []
+        var inputLocations: [SourceLocation] = []
+        // Filled once the list is long: below that, a linear search costs less than hashing.
         var inputSet: Set<String> = []
         var named: [String: String] = [:]
         func addInput(_ text: String, _ loc: SourceLocation, name: String?) {
@@ -229,11 +257,20 @@ struct RuleExpansion {
             case .failure(let e): d.error("input: \(e)", at: loc)
             case .success(let path):
                 if let name { named[name] = path }
-                if inputSet.insert(path).inserted { inputList.append(path) }
-                if pathLocations[path] == nil { pathLocations[path] = loc }
+                let isNew: Bool
+                if inputSet.isEmpty && inputList.count < 16 {
+                    isNew = !inputList.contains(path)
+                } else {
+                    if inputSet.isEmpty { inputSet = Set(inputList) }
+                    isNew = inputSet.insert(path).inserted
+                }
+                if isNew {
+                    inputList.append(path)
+                    inputLocations.append(loc)
+                }
             }
         }
-        if let (_, node) = p.body["inputs"] {
+        if let node = p.fields.inputs {
             var items: [(String?, YAMLNode)] = []
             if tree.kind(node) == .mapping {
                 for pair in tree.mapping(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((pair.key, pair.value)) }
@@ -266,7 +303,7 @@ struct RuleExpansion {
         for read in invocation.reads { addInput(read, tree.location(p.recipe.node), name: nil) }
 
         var environment: [EnvironmentEntry] = []
-        if let (_, node) = p.body["env"], let pairs = tree.mapping(node, what: "'env'", diagnostics: &d) {
+        if let node = p.fields.env, let pairs = tree.mapping(node, what: "'env'", diagnostics: &d) {
             for pair in pairs {
                 guard let s = tree.scalar(pair.value) else { d.error("env '\(pair.key)' must be a string", at: tree.location(pair.value)); continue }
                 if let v = Substitution.expand(s, at: tree.location(pair.value), columnOffset: tree.contentOffset(pair.value),
@@ -277,7 +314,7 @@ struct RuleExpansion {
         }
         environment.sort { $0.name < $1.name }
         var pool: String?
-        if let (_, node) = p.body["pool"], let name = tree.string(node, what: "'pool'", diagnostics: &d) {
+        if let node = p.fields.pool, let name = tree.string(node, what: "'pool'", diagnostics: &d) {
             if inputs.pools[name] == nil {
                 var m = "unknown pool '\(name)'"
                 if let near = nearestName(to: name, in: inputs.pools.keys.sorted()) { m += " (did you mean '\(near)'?)" }
@@ -287,12 +324,12 @@ struct RuleExpansion {
             pool = name
         }
         var retries = 0
-        if let (_, node) = p.body["retries"], let s = tree.string(node, what: "'retries'", diagnostics: &d) {
+        if let node = p.fields.retries, let s = tree.string(node, what: "'retries'", diagnostics: &d) {
             if let n = Int(s), n >= 0 { retries = n }
             else { d.error("'retries' must be a whole number of at least 0, not '\(s)'", at: tree.location(node)) }
         }
         var fallback: RecipeInvocation?
-        if let (_, node) = p.body["fallback"], let pairs = tree.mapping(node, what: "'fallback'", diagnostics: &d) {
+        if let node = p.fields.fallback, let pairs = tree.mapping(node, what: "'fallback'", diagnostics: &d) {
             let recipes = pairs.filter { RecipeRegistry.allNames.contains($0.key) }
             tree.checkKeys(pairs, allowed: RecipeRegistry.allNames, in: "'fallback'", diagnostics: &d)
             if recipes.count != 1 {
@@ -306,17 +343,17 @@ struct RuleExpansion {
             }
         }
         var retryDelay: Double?
-        if let (_, node) = p.body["retry_delay"], let s = tree.string(node, what: "'retry_delay'", diagnostics: &d) {
+        if let node = p.fields.retryDelay, let s = tree.string(node, what: "'retry_delay'", diagnostics: &d) {
             if let t = parseDurationSeconds(s) { retryDelay = t }
             else { d.error("'retry_delay' must be a duration such as '1s' or '500ms', not '\(s)'", at: tree.location(node)) }
         }
         var timeout: Double?
-        if let (_, node) = p.body["timeout"], let s = tree.string(node, what: "'timeout'", diagnostics: &d) {
+        if let node = p.fields.timeout, let s = tree.string(node, what: "'timeout'", diagnostics: &d) {
             if let t = parseDurationSeconds(s), t > 0 { timeout = t }
             else { d.error("'timeout' must be a duration such as '90s', '10m' or '1h', not '\(s)'", at: tree.location(node)) }
         }
         var description: String?
-        if let (_, node) = p.body["description"], let s = tree.scalar(node) {
+        if let node = p.fields.description, let s = tree.scalar(node) {
             description = Substitution.expand(s, at: tree.location(node), columnOffset: tree.contentOffset(node),
                                               scope: scope, shell: false, diagnostics: &d)?.render(outputs: p.outputs)
         }
@@ -324,7 +361,8 @@ struct RuleExpansion {
         var instance = RuleInstance(rule: p.rule, name: p.name, outputs: p.outputs, outputNames: p.outputNames,
                             inputs: inputList, invocation: invocation, environment: environment, pool: pool,
                             retries: retries, timeoutSeconds: timeout, description: description,
-                            location: p.location, pathLocations: pathLocations)
+                            location: p.location, inputLocations: inputLocations,
+                            outputLocations: p.outputLocations)
         instance.retryDelaySeconds = retryDelay
         instance.fallback = fallback
         return instance

@@ -43,6 +43,20 @@ struct LargeJobfileTests {
         #expect(found.message == "'out/10.txt' is the output of both 'r10' (line \(3 + 4 * 10 + 2)) and 'again'")
     }
 
+    @Test func manyInputsAreDedupedInOrderWithTheirPlaces() throws {
+        // Past 16 inputs the repeats are found with a set instead of a linear search.
+        let names = (0..<20).map { "in/\($0).txt" } + ["in/3.txt", "./in/19.txt", "in/20.txt"]
+        let jobfile = try load("rules:\n  r:\n    output: o\n    run: cat ${in} > ${out}\n    inputs:\n"
+                               + names.map { "      - \($0)\n" }.joined())
+        let inst = jobfile.instances[0]
+        #expect(inst.inputs == (0...20).map { "in/\($0).txt" })
+        #expect(inst.location(of: "in/0.txt")?.line == 6)
+        #expect(inst.location(of: "in/19.txt")?.line == 25)     // its first listing, not the `./` one
+        #expect(inst.location(of: "in/20.txt")?.line == 28)
+        #expect(inst.location(of: "o")?.line == 3)
+        #expect(inst.location(of: "elsewhere") == nil)
+    }
+
     @Test func canonicalPathsAreKeptAndOthersNormalized() {
         let rules = PathRules(rootDirectory: "/p", roots: [])
         for kept in ["a", "a/b.txt", ".hidden/x", "a/..b", "a/b..", "...", "a/.b/c"] {
