@@ -44,6 +44,16 @@ public enum FileOperations {
         if unlink(path) != 0 && errno != ENOENT { throw FileSystemError("remove", path, errno: errno) }
     }
 
+    /// Removes `path` if something is there, looking first: `unlink` takes its directory's lock
+    /// for writing even when there is nothing to remove, and a lookup takes none. In an output
+    /// directory where commands are creating files, that lock is held for long (ext4 looks for
+    /// a free inode under it), and each rule waited on it for the temporary left by no crash.
+    public static func removeIfPresent(_ path: String) throws(FileSystemError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        try removeFile(path)
+    }
+
     /// `rename(2)`: atomic within one file system.
     public static func rename(_ from: String, to: String) throws(FileSystemError) {
         if Glibc.rename(from, to) != 0 { throw FileSystemError("rename to '\(to)'", from, errno: errno) }

@@ -52,7 +52,7 @@ struct Executor: Sendable {
         // A restore keeps the log of the run that made the outputs.
         if case .restore = job.work { return (await attempt(job, log: -1), 1) }
         // A new run starts a new log.
-        try? FileOperations.removeFile(job.logPath)
+        try? FileOperations.removeIfPresent(job.logPath)
         let log = open(job.spoolPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
         if log < 0 {
             return (.failed(message: "\(FileSystemError("create log", job.spoolPath, errno: errno))", tailOfLog: false,
@@ -112,7 +112,7 @@ struct Executor: Sendable {
         do {
             for (out, tmp) in zip(job.outputs, temporaries) {
                 try FileOperations.createDirectories(FileOperations.parentDirectory(out))
-                try FileOperations.removeFile(tmp)   // left by a crash
+                try FileOperations.removeIfPresent(tmp)   // left by a crash
             }
         } catch {
             return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
