@@ -73,7 +73,7 @@ struct BuildCommand: AsyncParsableCommand {
         let metricsPath = metricsFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let tracePath = traceFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let human = json ? nil : HumanReporter(verbose: project.verbose)
-        let observer = BuildRecorder(human ?? JSONLinesReporter())
+        let observer = BuildRecorder(human ?? JSONLinesReporter(), keepsReports: metricsPath != nil || tracePath != nil)
         let options = BuildOptions(jobs: jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), keepGoing: keepGoing,
                                    dryRun: dryRun, allowOverwrite: allowOverwrite, upToDateKey: upToDateKey)
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
