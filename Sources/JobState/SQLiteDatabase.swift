@@ -20,7 +20,9 @@ final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_busy_timeout(handle, 10_000)
     }
 
-    deinit { sqlite3_close(handle) }
+    // close_v2: the handle lives on until its last prepared statement is finalized, whatever
+    // order the statements held by this and other objects are released in.
+    deinit { sqlite3_close_v2(handle) }
 
     func execute(_ sql: String) throws(SQLiteError) {
         var error: UnsafeMutablePointer<CChar>?
@@ -39,12 +41,16 @@ final class SQLiteDatabase: @unchecked Sendable {
         return Statement(stmt!, db: handle)
     }
 
+    /// Prepared once: a transaction per rule parsed these three statements each time.
+    private lazy var begin = try? prepare("BEGIN IMMEDIATE")
+    private lazy var commit = try? prepare("COMMIT")
+
     /// Runs `body` in one transaction: all of it is recorded, or none of it.
     func transaction(_ body: () throws -> Void) throws {
-        try execute("BEGIN IMMEDIATE")
+        if let begin { try begin.run() } else { try execute("BEGIN IMMEDIATE") }
         do {
             try body()
-            try execute("COMMIT")
+            if let commit { try commit.run() } else { try execute("COMMIT") }
         } catch {
             try? execute("ROLLBACK")
             throw error

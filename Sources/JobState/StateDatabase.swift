@@ -60,7 +60,7 @@ public final class StateDatabase: @unchecked Sendable {
         return s
     }
 
-    static let schemaVersion = "2"
+    static let schemaVersion = "3"
 
     /// The schema version the database at hand was written with (nil: none yet).
     private static func schema(of db: SQLiteDatabase) throws(SQLiteError) -> String? {
@@ -85,12 +85,13 @@ public final class StateDatabase: @unchecked Sendable {
         }
         try db.execute("""
             CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER,
-                mtime INTEGER, ctime INTEGER, hi INTEGER, lo INTEGER);
+                mtime INTEGER, ctime INTEGER, hi INTEGER, lo INTEGER) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS rules(instance TEXT PRIMARY KEY, hi INTEGER, lo INTEGER,
-                outputs BLOB NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER, inputs BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS produced(path TEXT PRIMARY KEY, hi INTEGER, lo INTEGER);
+                outputs BLOB NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER,
+                inputs BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS produced(path TEXT PRIMARY KEY, hi INTEGER, lo INTEGER) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS actions(hi INTEGER, lo INTEGER, outputs BLOB NOT NULL,
-                PRIMARY KEY(hi, lo));
+                PRIMARY KEY(hi, lo)) WITHOUT ROWID;
             """)
         try load()
     }
