@@ -43,26 +43,32 @@ public final class Builder: @unchecked Sendable {
         if !options.dryRun { UpToDateManifest.remove(at: cache.upToDate) }
         try FileOperations.createDirectories(cache.logs)
         try FileOperations.createDirectories(cache.scratch)
-        // The source files' checks and the state's load take a core each (100,000 lstat calls,
-        // 300,000 rows at 100,000 rules).
-        let (checkedSources, loadedState) = inParallel({
-            Result { () throws(UsageError) in try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory) }
+        // The state's load takes a core, the files' checks the other (at 100,000 rules: 300,000
+        // rows, against 100,000 sources and 100,000 outputs to `stat`).
+        let (checkedFiles, loadedState) = inParallel({
+            Result { () throws(UsageError) in
+                (try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory),
+                 DecisionMaker.outputStatuses(graph: graph, closure: closure))
+            }
         }, {
             Result { () throws(SQLiteError) in try StateDatabase(path: cache.database) }
         })
-        let sources = try checkedSources.get()
+        let (sources, outputStatus) = try checkedFiles.get()
         let state = try loadedState.get()
         let store = LocalContentStore(directory: cache.store)
         let digests = FileDigests(state: state)
-        let tools = await ToolIdentities.probe(closure.flatMap { graph.instances[$0].invocation.tools
-                                                                 + graph.instances[$0].invocation.requires },
-                                               runner: runner, scratch: cache.path)
+        var toolNames = Set<String>()
+        for i in closure {
+            toolNames.formUnion(graph.jobfile.instances[i].invocation.tools)
+            toolNames.formUnion(graph.jobfile.instances[i].invocation.requires)
+        }
+        let tools = await ToolIdentities.probe(toolNames.sorted(), runner: runner, scratch: cache.path)
         let missing = tools.identities.filter { $0.value == nil }.map(\.key).sorted()
         if !missing.isEmpty { throw MissingTools(tools: missing) }
         let probes = MediaProbes(runner: runner, scratch: cache.scratch, directory: cache.probes)
         let judge = DecisionMaker(graph: graph, state: state, digests: digests, store: store, sources: sources,
                                   tools: tools.identities.compactMapValues { $0 },
-                                  outputStatus: DecisionMaker.outputStatuses(graph: graph, closure: closure))
+                                  outputStatus: outputStatus)
         let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
 
         var run = SchedulerState(graph: graph, closure: closure, state: state)
