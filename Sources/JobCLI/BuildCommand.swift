@@ -50,6 +50,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (targets, overrides) = try splitArguments(arguments)
+        // Paths given relative to where job was started, before -C or the Jobfile moves us.
+        let start = FileOperations.currentDirectory()
         let files = try ProjectFiles.locate(project, overrides: overrides)
         let upToDateKey = Self.upToDateKey(planKey: files.planKey, targets: targets)
         // The fast path of a no-op: when only a summary line would be shown anyway.
@@ -68,8 +70,6 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let p = try files.load()
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
-        // Paths given relative to where job was started, before -C or the Jobfile moves us.
-        let start = FileOperations.currentDirectory()
         let metricsPath = metricsFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let tracePath = traceFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let human = json ? nil : HumanReporter(verbose: project.verbose)

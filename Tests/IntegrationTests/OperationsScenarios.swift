@@ -24,6 +24,18 @@ import Testing
             run: "true"
         """
 
+    @Test func metricsAndTracePathsAreReadFromWhereJobStarted() throws {
+        // `-C sub` moves job into the project; FILE stays relative to where it was started.
+        let p = try JobProject(jobfile: "rules:\n  a:\n    output: x.txt\n    run: echo a > ${out}\n")
+        try p.write("sub/Jobfile", "rules:\n  b:\n    output: y.txt\n    run: echo b > ${out}\n")
+        let r = try p.job(["build", "-C", "sub", "--metrics", "m.prom", "--trace", "t.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(p.read("sub/y.txt") == "b\n")
+        #expect(p.read("m.prom")?.contains("job_cache_misses_total 1") == true)
+        #expect(p.read("t.json") != nil)
+        #expect(p.read("sub/m.prom") == nil)
+    }
+
     @Test func metricsTraceAndLogsDescribeTheBuild() throws {
         let p = try JobProject(jobfile: Self.jobfile)
         let r = try p.job(["build", "-k", "-j", "2", "--metrics", "build.prom", "--trace", "trace.json"])
