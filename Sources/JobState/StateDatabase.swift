@@ -62,6 +62,39 @@ public final class StateDatabase: @unchecked Sendable {
 
     static let schemaVersion = "3"
 
+    /// Every table (3: each a single b-tree, `WITHOUT ROWID`, so that a rule's transaction
+    /// writes half the pages it did with a table and its key's index).
+    static let tables = """
+        CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER,
+            mtime INTEGER, ctime INTEGER, hi INTEGER, lo INTEGER) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS rules(instance TEXT PRIMARY KEY, hi INTEGER, lo INTEGER,
+            outputs BLOB NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER,
+            inputs BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS produced(path TEXT PRIMARY KEY, hi INTEGER, lo INTEGER) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS actions(hi INTEGER, lo INTEGER, outputs BLOB NOT NULL,
+            PRIMARY KEY(hi, lo)) WITHOUT ROWID;
+        """
+
+    /// State from another version of job: dropping it is always safe (contract 4).
+    private func dropAll() throws(SQLiteError) {
+        try db.execute("""
+            DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS rules;
+            DROP TABLE IF EXISTS produced; DROP TABLE IF EXISTS actions;
+            INSERT OR REPLACE INTO meta VALUES('schema', '\(Self.schemaVersion)');
+            """)
+    }
+
+    /// Schema 2 had the same columns in tables with a rowid: its rows are carried over, in one
+    /// transaction, so that upgrading job rebuilds nothing.
+    private func migrateFromSchema2() throws(SQLiteError) {
+        let names = ["files", "rules", "produced", "actions"]
+        try db.execute("BEGIN IMMEDIATE;"
+            + names.map { "ALTER TABLE \($0) RENAME TO \($0)_v2;" }.joined()
+            + Self.tables
+            + names.map { "INSERT INTO \($0) SELECT * FROM \($0)_v2; DROP TABLE \($0)_v2;" }.joined()
+            + "INSERT OR REPLACE INTO meta VALUES('schema', '\(Self.schemaVersion)'); COMMIT;")
+    }
+
     /// The schema version the database at hand was written with (nil: none yet).
     private static func schema(of db: SQLiteDatabase) throws(SQLiteError) -> String? {
         let s = try db.prepare("SELECT value FROM meta WHERE key = 'schema'")
@@ -75,24 +108,18 @@ public final class StateDatabase: @unchecked Sendable {
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
-        if try Self.schema(of: db) != Self.schemaVersion {
-            // State from another version of job: dropping it is always safe (contract 4).
-            try db.execute("""
-                DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS rules;
-                DROP TABLE IF EXISTS produced; DROP TABLE IF EXISTS actions;
-                INSERT OR REPLACE INTO meta VALUES('schema', '\(Self.schemaVersion)');
-                """)
+        let found = try Self.schema(of: db)
+        if found == "2" {
+            do {
+                try migrateFromSchema2()
+            } catch {
+                try? db.execute("ROLLBACK")
+                try dropAll()
+            }
+        } else if found != Self.schemaVersion {
+            try dropAll()
         }
-        try db.execute("""
-            CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER,
-                mtime INTEGER, ctime INTEGER, hi INTEGER, lo INTEGER) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS rules(instance TEXT PRIMARY KEY, hi INTEGER, lo INTEGER,
-                outputs BLOB NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER,
-                inputs BLOB NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS produced(path TEXT PRIMARY KEY, hi INTEGER, lo INTEGER) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS actions(hi INTEGER, lo INTEGER, outputs BLOB NOT NULL,
-                PRIMARY KEY(hi, lo)) WITHOUT ROWID;
-            """)
+        try db.execute(Self.tables)
         try load()
     }
 

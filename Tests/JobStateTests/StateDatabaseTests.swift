@@ -163,6 +163,56 @@ struct StateDatabaseTests {
         #expect(try StateDatabase(path: path).rules["clip"]?.key == key)
     }
 
+    /// Runs SQL on the database with the sqlite3 program, as another version of job would have
+    /// written it; returns what it prints.
+    @discardableResult
+    func sqlite(_ path: String, _ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [path, sql]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0)
+        return text
+    }
+
+    @Test func stateOfSchema2IsCarriedOver() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRule(instance: "clip", record)
+            db.rememberFile("footage/intro.mp4", FileRecord(status: FileStatus(device: 1, inode: 2, size: 3, mtimeNs: 4, ctimeNs: 5), digest: d3))
+            try db.flush()
+        }
+        // The same rows in the tables of schema 2, which had a rowid.
+        let v2 = [
+            "files": "path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER, hi INTEGER, lo INTEGER",
+            "rules": "instance TEXT PRIMARY KEY, hi INTEGER, lo INTEGER, outputs BLOB NOT NULL, duration REAL, recipe_hi INTEGER, recipe_lo INTEGER, inputs BLOB NOT NULL",
+            "produced": "path TEXT PRIMARY KEY, hi INTEGER, lo INTEGER",
+            "actions": "hi INTEGER, lo INTEGER, outputs BLOB NOT NULL, PRIMARY KEY(hi, lo)",
+        ]
+        try sqlite(path, v2.map { "ALTER TABLE \($0.key) RENAME TO old_\($0.key); CREATE TABLE \($0.key)(\($0.value)); "
+                                  + "INSERT INTO \($0.key) SELECT * FROM old_\($0.key); DROP TABLE old_\($0.key);" }.joined()
+                          + "UPDATE meta SET value = '2' WHERE key = 'schema';")
+        #expect(try !sqlite(path, "SELECT sql FROM sqlite_master WHERE name = 'rules'").contains("WITHOUT ROWID"))
+
+        let db = try StateDatabase(path: path)
+        #expect(db.rules["clip"]?.key == key)
+        #expect(db.rules["clip"]?.outputs == record.outputs)
+        #expect(try db.inputs(of: "clip") == record.inputs)
+        #expect(try db.action(for: key) == record.outputs)
+        #expect(db.produced["build/clips/intro.mp4"] == d1)
+        #expect(db.files["footage/intro.mp4"]?.digest == d3)
+        #expect(try sqlite(path, "SELECT value FROM meta WHERE key = 'schema'") == "3\n")
+        #expect(try sqlite(path, "SELECT sql FROM sqlite_master WHERE name = 'rules'").contains("WITHOUT ROWID"))
+        #expect(try sqlite(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v2'") == "0\n")
+    }
+
     @Test func unopenableDatabaseIsAnError() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
