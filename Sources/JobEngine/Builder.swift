@@ -71,6 +71,7 @@ public final class Builder: @unchecked Sendable {
                                   outputStatus: outputStatus)
         let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
 
+        let upToDateAtStart = judge.upToDateAtStart(closure)
         var run = SchedulerState(graph: graph, closure: closure, state: state)
         var summary = BuildSummary()
         summary.dryRun = options.dryRun
@@ -166,6 +167,11 @@ public final class Builder: @unchecked Sendable {
                     if run.stopping {
                         run.settle(i, outputs: nil, failed: true)
                         finish(report(i, .blocked, .buildStopped))
+                        continue
+                    }
+                    if upToDateAtStart[i] {
+                        run.settle(i, outputs: judge.adoptUpToDate(i), failed: false)
+                        finish(report(i, .skipped, .upToDate))
                         continue
                     }
                     let decision: Decision

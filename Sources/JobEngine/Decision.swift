@@ -30,6 +30,20 @@ struct DecisionMaker {
     /// is judged. Nil for an output not `stat`ed then; it is `stat`ed when judged.
     let outputStatus: [[FileStatus?]]
 
+    /// What instance `index`'s key is made of, given its inputs' digests.
+    func material(_ index: Int, inputs: [(path: String, digest: ContentDigest)]) -> ActionKeyMaterial {
+        let instances = graph.jobfile.instances
+        let outputs = instances[index].outputs
+        let invocation = instances[index].invocation
+        return ActionKeyMaterial(
+            recipeKind: invocation.kind,
+            commands: invocation.commands.map { $0.display(outputs: outputs) },
+            parameters: invocation.parameters,
+            environment: instances[index].environment.map { ($0.name, $0.value) },
+            outputs: outputs, inputs: inputs,
+            tools: invocation.tools.map { tools[$0] ?? $0 })
+    }
+
     /// `settled` holds, for each instance already done in this build, its outputs with their
     /// digests (nil: not done, or a dry run that would rebuild it, so its content is not known).
     func decide(_ index: Int, settled: [[OutputRecord]?]) throws -> Decision {
@@ -51,14 +65,7 @@ struct DecisionMaker {
                 inputs.append((path, try digests.digest(of: path, status: sources.status[path])))
             }
         }
-        let invocation = instances[index].invocation
-        let material = ActionKeyMaterial(
-            recipeKind: invocation.kind,
-            commands: invocation.commands.map { $0.display(outputs: outputs) },
-            parameters: invocation.parameters,
-            environment: instances[index].environment.map { ($0.name, $0.value) },
-            outputs: outputs, inputs: inputs,
-            tools: invocation.tools.map { tools[$0] ?? $0 })
+        let material = self.material(index, inputs: inputs)
         let key = material.key
         if let unknownInput {
             return Decision(action: .run, reason: .inputWillChange(unknownInput), material: material, key: key)
@@ -102,6 +109,63 @@ struct DecisionMaker {
 }
 
 extension DecisionMaker {
+    /// Which instances of `closure` are up to date as the build starts, judged on every core
+    /// before the build loop, for the no-op of a large build: those that read only sources
+    /// (no rule of this build can change them), whose key is their last run's, and whose
+    /// outputs are that run's, each file's digest vouched for by the stat cache. Nothing here
+    /// writes: it reads the plan, the state and the statuses, which nothing changes until the
+    /// loop starts. An instance left out is judged by `decide`, which finds what this finds
+    /// and also hashes, restores and explains; `adoptUpToDate` makes the loop's skip of an
+    /// instance found here the same as `decide`'s.
+    func upToDateAtStart(_ closure: [Int]) -> [Bool] {
+        let instances = graph.jobfile.instances
+        let chunks = parallelChunks(closure.count) { range in
+            range.map { k -> Bool in
+                let i = closure[k]
+                var inputs: [(path: String, digest: ContentDigest)] = []
+                inputs.reserveCapacity(instances[i].inputs.count)
+                for path in instances[i].inputs {
+                    guard graph.producer[path] == nil, let status = sources.status[path],
+                          let cached = state.files[path], cached.status == status else { return false }
+                    inputs.append((path, cached.digest))
+                }
+                guard let record = state.rules[instances[i].name], record.key == material(i, inputs: inputs).key
+                else { return false }
+                let outputs = instances[i].outputs
+                for (n, o) in record.outputs.enumerated() {
+                    guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i][n], status.isRegularFile,
+                          let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
+                    else { return false }
+                }
+                return true
+            }
+        }
+        var upToDate = [Bool](repeating: false, count: instances.count)
+        var k = 0
+        for chunk in chunks {
+            for found in chunk {
+                upToDate[closure[k]] = found
+                k += 1
+            }
+        }
+        return upToDate
+    }
+
+    /// The skip of an instance that `upToDateAtStart` found up to date: its files' digests
+    /// become known to this build, as `decide` would have made them, and its outputs are those
+    /// of its last run.
+    func adoptUpToDate(_ index: Int) -> [OutputRecord] {
+        let record = state.rules[graph.jobfile.instances[index].name]!
+        for path in graph.jobfile.instances[index].inputs {
+            let cached = state.files[path]!
+            digests.adopt(path, digest: cached.digest, status: cached.status)
+        }
+        for o in record.outputs {
+            digests.adopt(o.path, digest: o.digest, status: state.files[o.path]!.status)
+        }
+        return record.outputs
+    }
+
     /// The status of every output of `closure` now, split across the cores (see `outputStatus`).
     static func outputStatuses(graph: BuildGraph, closure: [Int]) -> [[FileStatus?]] {
         let instances = graph.jobfile.instances

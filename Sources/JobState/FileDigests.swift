@@ -41,6 +41,12 @@ public final class FileDigests: @unchecked Sendable {
         return d
     }
 
+    /// Takes `digest` for the file at `path`, whose status is `status` and whose stat cache
+    /// record says so: what `digest(of:status:)` does when the cache answers.
+    public func adopt(_ path: String, digest: ContentDigest, status: FileStatus) {
+        if known[path] == nil { known[path] = (digest, status) }
+    }
+
     /// The digest found for `path` in this build, if any, with its status when it can be trusted.
     public func known(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
         known[path]
