@@ -119,36 +119,24 @@ extension DecisionMaker {
     /// instance found here the same as `decide`'s.
     func upToDateAtStart(_ closure: [Int]) -> [Bool] {
         let instances = graph.jobfile.instances
-        let chunks = parallelChunks(closure.count) { range in
-            range.map { k -> Bool in
-                let i = closure[k]
-                var inputs: [(path: String, digest: ContentDigest)] = []
-                inputs.reserveCapacity(instances[i].inputs.count)
-                for path in instances[i].inputs {
-                    guard graph.producer[path] == nil, let status = sources.status[path],
-                          let cached = state.files[path], cached.status == status else { return false }
-                    inputs.append((path, cached.digest))
-                }
-                guard let record = state.rules[instances[i].name], record.key == material(i, inputs: inputs).key
+        return Self.perInstance(closure, count: instances.count, empty: false) { i in
+            var inputs: [(path: String, digest: ContentDigest)] = []
+            inputs.reserveCapacity(instances[i].inputs.count)
+            for path in instances[i].inputs {
+                guard graph.producer[path] == nil, let status = sources.status[path],
+                      let cached = state.files[path], cached.status == status else { return false }
+                inputs.append((path, cached.digest))
+            }
+            guard let record = state.rules[instances[i].name], record.key == material(i, inputs: inputs).key
+            else { return false }
+            let outputs = instances[i].outputs
+            for (n, o) in record.outputs.enumerated() {
+                guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i][n], status.isRegularFile,
+                      let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
                 else { return false }
-                let outputs = instances[i].outputs
-                for (n, o) in record.outputs.enumerated() {
-                    guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i][n], status.isRegularFile,
-                          let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
-                    else { return false }
-                }
-                return true
             }
+            return true
         }
-        var upToDate = [Bool](repeating: false, count: instances.count)
-        var k = 0
-        for chunk in chunks {
-            for found in chunk {
-                upToDate[closure[k]] = found
-                k += 1
-            }
-        }
-        return upToDate
     }
 
     /// The skip of an instance that `upToDateAtStart` found up to date: its files' digests
@@ -169,17 +157,21 @@ extension DecisionMaker {
     /// The status of every output of `closure` now, split across the cores (see `outputStatus`).
     static func outputStatuses(graph: BuildGraph, closure: [Int]) -> [[FileStatus?]] {
         let instances = graph.jobfile.instances
-        let chunks = parallelChunks(closure.count) { range in
-            range.map { k in instances[closure[k]].outputs.map { FileStatus.of($0) } }
-        }
-        var statuses = [[FileStatus?]](repeating: [], count: instances.count)
+        return perInstance(closure, count: instances.count, empty: []) { i in instances[i].outputs.map { FileStatus.of($0) } }
+    }
+
+    /// `work` for each instance of `closure`, split across the cores, as a table by instance
+    /// index (`empty` for the instances outside `closure`). `work` may only read.
+    static func perInstance<T>(_ closure: [Int], count: Int, empty: T, _ work: (Int) -> T) -> [T] {
+        let chunks = parallelChunks(closure.count) { range in range.map { work(closure[$0]) } }
+        var table = [T](repeating: empty, count: count)
         var k = 0
         for chunk in chunks {
-            for found in chunk {
-                statuses[closure[k]] = found
+            for value in chunk {
+                table[closure[k]] = value
                 k += 1
             }
         }
-        return statuses
+        return table
     }
 }

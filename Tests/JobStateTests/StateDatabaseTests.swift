@@ -148,12 +148,7 @@ struct StateDatabaseTests {
             try db.recordRule(instance: "clip", record)
         }
         // Pretend an older job wrote it.
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [path, "UPDATE meta SET value = '0' WHERE key = 'schema'"]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        try #require(sqlite.terminationStatus == 0)
+        try sqlite(path, "UPDATE meta SET value = '0' WHERE key = 'schema'")
 
         let db = try StateDatabase(path: path)
         #expect(db.rules.isEmpty)
