@@ -101,11 +101,15 @@ public final class StateDatabase: @unchecked Sendable {
         return try s.step() ? s.string(0) : nil
     }
 
+    /// The WAL is copied into the database (with an fdatasync) every 16,384 pages instead of
+    /// SQLite's 1,000: a transaction per rule made 40 of them in a build of 2,000 rules. The
+    /// last connection to close copies it all and removes it, as before.
     public init(path: String) throws(SQLiteError) {
         db = try SQLiteDatabase(path: path)
         try db.execute("""
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
+            PRAGMA wal_autocheckpoint=16384;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
         let found = try Self.schema(of: db)
