@@ -22,10 +22,7 @@ public struct BinaryWriter {
     public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
 
-    public mutating func double(_ v: Double) {
-        var bits = v.bitPattern
-        for _ in 0..<8 { bytes.append(UInt8(bits & 0xFF)); bits >>= 8 }
-    }
+    public mutating func double(_ v: Double) { u64(v.bitPattern) }
 
     public mutating func string(_ s: String) {
         var s = s
@@ -87,13 +84,7 @@ public struct BinaryReader {
         return n
     }
 
-    public mutating func double() -> Double? {
-        guard offset + 8 <= bytes.count else { return nil }
-        var bits: UInt64 = 0
-        for i in 0..<8 { bits |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
-        offset += 8
-        return Double(bitPattern: bits)
-    }
+    public mutating func double() -> Double? { u64().map(Double.init(bitPattern:)) }
 
     public mutating func string() -> String? {
         guard let n = count(), offset + n <= bytes.count else { return nil }

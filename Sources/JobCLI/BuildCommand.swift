@@ -74,7 +74,7 @@ struct BuildCommand: AsyncParsableCommand {
         let tracePath = traceFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let human = json ? nil : HumanReporter(verbose: project.verbose)
         let observer = BuildRecorder(human ?? JSONLinesReporter(), keepsReports: metricsPath != nil || tracePath != nil)
-        let options = BuildOptions(jobs: jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), keepGoing: keepGoing,
+        let options = BuildOptions(jobs: jobs ?? processorCount, keepGoing: keepGoing,
                                    dryRun: dryRun, allowOverwrite: allowOverwrite, upToDateKey: upToDateKey)
         let builder = Builder(graph: p.graph, rootDirectory: p.rootDirectory, cache: p.cache, options: options,
                               runner: SystemProcessRunner(), observer: observer, progress: human?.progressSink)

@@ -1,4 +1,3 @@
-import Dispatch
 import JobBasics
 #if canImport(Glibc)
 import Glibc
@@ -67,27 +66,10 @@ extension UpToDateManifest {
     /// Compares every entry's status with the file system's, in slices on every core: a no-op
     /// at 10,000 rules is 20,000 `stat` calls, nearly all of its time.
     static func statEntries(_ raw: UnsafeRawBufferPointer, _ layout: ManifestLayout) -> [Outcome] {
-        let count = layout.entryCount
-        var outcomes = [Outcome](repeating: .same, count: count)
-        outcomes.withUnsafeMutableBufferPointer { out in
-            let shared = SharedSlices(raw: raw, out: out)
-            let workers = count < 1024 ? 1 : min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-            let per = (count + workers - 1) / workers
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in (w * per)..<min(count, (w + 1) * per) {
-                    shared.out[i] = layout.compare(shared.raw, entry: layout.entryOffset(i))
-                }
-            }
-        }
-        return outcomes
+        parallelChunks(layout.entryCount, minimumChunk: 512) { range in
+            range.map { layout.compare(raw, entry: layout.entryOffset($0)) }
+        }.flatMap { $0 }
     }
-}
-
-/// The manifest's bytes, shared read-only by the stat workers, each writing its own slice of
-/// the outcomes.
-private struct SharedSlices: @unchecked Sendable {
-    let raw: UnsafeRawBufferPointer
-    let out: UnsafeMutableBufferPointer<UpToDateManifest.Outcome>
 }
 
 /// Where things are in a manifest's bytes (see `UpToDateManifest.encoded()`).
