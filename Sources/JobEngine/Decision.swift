@@ -27,7 +27,8 @@ struct DecisionMaker {
 
     /// Where each instance's outputs were when the build started (`stat`ed on every core at
     /// once): an instance's outputs are written by it alone, so they are as they were until it
-    /// is judged. Nil for an output not `stat`ed then; it is `stat`ed when judged.
+    /// is judged. Nil for an output that was missing then (or was not `stat`ed): it is `stat`ed
+    /// again when judged.
     let outputStatus: [[FileStatus?]]
 
     /// What instance `index`'s key is made of, given its inputs' digests.

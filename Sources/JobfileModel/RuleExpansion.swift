@@ -52,6 +52,11 @@ struct RuleExpansion {
         var location: SourceLocation
         /// Where each output was written, aligned with `outputs`.
         var outputLocations: [SourceLocation]
+
+        /// Where `output` was written, or the rule's place.
+        func place(of output: String) -> SourceLocation {
+            outputs.firstIndex(of: output).map { outputLocations[$0] } ?? location
+        }
     }
 
     /// What the first pass finds in one rule: its name and place, and its instances with
@@ -107,9 +112,8 @@ struct RuleExpansion {
             for out in inst.outputs {
                 if let j = writer[out] {
                     let other = pending[j]
-                    let otherLine = other.outputs.firstIndex(of: out).map { other.outputLocations[$0].line } ?? other.location.line
-                    d.error("'\(out)' is the output of both '\(other.name)' (line \(otherLine)) and '\(inst.name)'",
-                            at: inst.outputs.firstIndex(of: out).map { inst.outputLocations[$0] } ?? inst.location)
+                    d.error("'\(out)' is the output of both '\(other.name)' (line \(other.place(of: out).line)) and '\(inst.name)'",
+                            at: inst.place(of: out))
                 } else {
                     writer[out] = i
                 }
