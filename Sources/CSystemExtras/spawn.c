@@ -2,42 +2,122 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "system_extras.h"
 
+// `file` run with execve: as it is when it holds a slash, else from each directory of `path`
+// in turn (an empty one is the working directory), as posix_spawnp and execvp do. Writes
+// candidate names into `buffer` (made by the parent: the child allocates nothing). Returns
+// the errno to report: EACCES if some candidate had it, else the last one's.
+static int exec_in_path(const char *file, char *const argv[], char *const envp[], const char *path,
+                        char *buffer) {
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return errno;
+    }
+    int result = ENOENT;
+    size_t length = strlen(file);
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t dir = (size_t)(end - p);
+        if (dir > 0) {
+            memcpy(buffer, p, dir);
+            buffer[dir++] = '/';
+        }
+        memcpy(buffer + dir, file, length + 1);
+        execve(buffer, argv, envp);
+        switch (errno) {
+        case EACCES: result = EACCES; break;
+        case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT:
+            if (result != EACCES) result = errno;
+            break;
+        default: return errno;
+        }
+        if (*end == '\0') return result;
+        p = end;
+    }
+}
+
 int job_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[],
-              int out, int err, const char *directory) {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    int rc = posix_spawn_file_actions_init(&actions);
-    if (rc != 0) return rc;
-    rc = posix_spawnattr_init(&attributes);
-    if (rc != 0) { posix_spawn_file_actions_destroy(&actions); return rc; }
-
-    // Its own process group (a signal reaches what it starts, and nothing of job's), default
-    // signal dispositions (job ignores SIGINT and SIGTERM while it waits for them), no mask.
-    // Only the signals a parent may ignore: resetting all 64 was 64 system calls per process.
-    // (glibc resets the ones with a handler by itself.)
-    sigset_t ignorable, none;
-    sigemptyset(&ignorable);
-    int signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD,
-                     SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU, SIGWINCH, SIGURG};
-    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&ignorable, signals[i]);
+              int out, int err, const char *directory, const char *search_path) {
+    // Everything the child needs is made here: between vfork and exec it shares our memory and
+    // borrows this thread's stack, so it only makes system calls.
+    const char *path = search_path != NULL ? search_path : getenv("PATH");
+    if (path == NULL) path = "/bin:/usr/bin";
+    char *buffer = malloc(strlen(path) + strlen(file) + 2);
+    if (buffer == NULL) return ENOMEM;
+    long open_max = sysconf(_SC_OPEN_MAX);
+    // Dispositions a parent may have set to "ignore" (job ignores SIGINT and SIGTERM while it
+    // waits for its processes): the child starts with each at its default.
+    static const int ignorable[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2,
+                                    SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU, SIGWINCH, SIGURG};
+    sigset_t reset, all, old, none;
+    sigemptyset(&reset);
+    for (unsigned i = 0; i < sizeof ignorable / sizeof ignorable[0]; i++) sigaddset(&reset, ignorable[i]);
+    sigfillset(&all);
     sigemptyset(&none);
-    rc = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    if (rc == 0) rc = posix_spawnattr_setpgroup(&attributes, 0);
-    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes, &ignorable);
-    if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+    volatile int child_error = 0;
 
-    // stdin from /dev/null, stdout and stderr to the given descriptors, nothing else open.
-    if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
-    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    if (rc == 0 && directory != NULL) rc = posix_spawn_file_actions_addchdir_np(&actions, directory);
-
-    if (rc == 0) rc = posix_spawnp(pid, file, &actions, &attributes, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    return rc;
+    // No signal handler may run in the child (it would run on our stack): all are blocked
+    // until it has reset each disposition that has one.
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    // vfork, not posix_spawn: glibc's posix_spawn maps a fresh stack for each child and unmaps
+    // it afterwards, and in a process with several threads every unmap interrupts the other
+    // cores to flush their TLBs. That, and the page faults on the new stack, were a third of
+    // job's own time per rule.
+    pid_t child = vfork();
+    if (child == 0) {
+        struct sigaction default_action;
+        memset(&default_action, 0, sizeof default_action);
+        default_action.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig == SIGKILL || sig == SIGSTOP) continue;
+            if (sigismember(&reset, sig)) {
+                sigaction(sig, &default_action, NULL);
+                continue;
+            }
+            struct sigaction current;
+            if (sigaction(sig, NULL, &current) == 0 && current.sa_handler != SIG_IGN && current.sa_handler != SIG_DFL) {
+                sigaction(sig, &default_action, NULL);
+            }
+        }
+        // Its own process group (a signal reaches what it starts, and nothing of job's), stdin
+        // from /dev/null, stdout and stderr to the given descriptors, nothing else open.
+        int e = 0;
+        if (setpgid(0, 0) != 0) e = errno;
+        if (e == 0) {
+            int null = open("/dev/null", O_RDONLY);
+            if (null < 0) e = errno;
+            else if (null != 0) {
+                if (dup2(null, 0) < 0) e = errno;
+                close(null);
+            }
+        }
+        if (e == 0 && dup2(out, 1) < 0) e = errno;
+        if (e == 0 && dup2(err, 2) < 0) e = errno;
+        if (e == 0 && close_range(3, ~0U, 0) != 0) {
+            for (long fd = 3; fd < open_max; fd++) close((int)fd);
+        }
+        if (e == 0 && directory != NULL && chdir(directory) != 0) e = errno;
+        if (e == 0) {
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            e = exec_in_path(file, argv, envp, path, buffer);
+        }
+        child_error = e;
+        _exit(127);
+    }
+    int spawn_error = child < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    free(buffer);
+    if (spawn_error != 0) return spawn_error;
+    if (child_error != 0) {
+        // It never ran: reap it here, and report why.
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+        return child_error;
+    }
+    *pid = child;
+    return 0;
 }

@@ -106,6 +106,29 @@ public enum FileOperations {
         }
     }
 
+    /// The bytes of a regular file of at most `limit` bytes; nil for a larger file or one
+    /// that is not regular (which is left unread).
+    public static func readFile(_ path: String, ifAtMost limit: Int) throws(FileSystemError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { throw FileSystemError("open", path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= limit else { return nil }
+        // One byte more than the size, so that a file grown since the fstat is seen as grown.
+        let capacity = Int(st.st_size) + 1
+        var result = [UInt8](repeating: 0, count: capacity)
+        var count = 0
+        while true {
+            let n = result.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, capacity - count) }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError("read", path, errno: errno) }
+            if n == 0 { break }
+            count += n
+            if count == capacity { return nil }   // it grew past the size: read it as a large file
+        }
+        result.removeLast(capacity - count)
+        return result
+    }
+
     public static func readFile(_ path: String) throws(FileSystemError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw FileSystemError("open", path, errno: errno) }

@@ -45,6 +45,23 @@ public protocol ProcessRunner: Sendable {
     func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome
 }
 
+/// A runner that can also start a process and report its end from a thread of its own, with
+/// no task of the concurrency runtime between: one thread wake when a process ends, where
+/// `run` takes four (the waiting thread, the task that resumes, its group, the next task).
+public protocol ProcessStarter: Sendable {
+    /// Starts `spec` (stdout and stderr to the given descriptors) and calls `exited` once, on
+    /// another thread, when it has ended and been reaped.
+    func start(_ spec: ProcessSpec, output: Int32, error: Int32,
+               exited: @escaping @Sendable (ProcessOutcome) -> Void) throws -> any StartedProcess
+}
+
+/// A process from `ProcessStarter.start`.
+public protocol StartedProcess: Sendable {
+    /// Ends the process's whole group: SIGTERM now, SIGKILL after the runner's grace period
+    /// (nothing once it has been reaped).
+    func terminate()
+}
+
 extension ProcessRunner {
     /// Runs `spec` with stdout and stderr both written to `logDescriptor`.
     public func run(_ spec: ProcessSpec, logDescriptor: Int32) async throws -> ProcessOutcome {

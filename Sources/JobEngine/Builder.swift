@@ -118,7 +118,14 @@ public final class Builder: @unchecked Sendable {
         // Instances whose recipe failed and whose fallback runs now, with the recipe's error.
         var inFallback: [Int: String] = [:]
         var timerPending = false
-        await withTaskGroup(of: (Int, (result: ExecutionResult, attempts: Int)).self) { group in
+        // Jobs report here, from their threads or tasks; the group only holds the tasks.
+        enum Finished: Sendable {
+            case job(Int, ExecutionResult, attempts: Int)
+            case timer
+        }
+        let finished = CompletionQueue<Finished>()
+        let directRuns = DirectRuns()
+        await withDiscardingTaskGroup { group in
             var running = 0
             /// Starts instance `i`'s work (its recipe, a restore, or its fallback) in a free slot.
             func launch(_ i: Int, _ work: ExecutionJob.Work, logPath: String, retries: Int) {
@@ -135,7 +142,14 @@ public final class Builder: @unchecked Sendable {
                 summary.peakConcurrency = max(summary.peakConcurrency, running)
                 runStarted[i] = monotonicSeconds()
                 runSlot[i] = slot
-                group.addTask { (i, await executor.execute(job)) }
+                if let direct = executor.startDirectly(job, done: { finished.push(.job(i, $0, attempts: 1)) }) {
+                    directRuns.add(i, direct)
+                } else {
+                    group.addTask {
+                        let (result, attempts) = await executor.execute(job)
+                        finished.push(.job(i, result, attempts: attempts))
+                    }
+                }
             }
             /// Starts instances judged runnable, while -j and the pools allow.
             func startRunnable() {
@@ -227,7 +241,7 @@ public final class Builder: @unchecked Sendable {
                     timerPending = true
                     group.addTask {
                         try? await Task.sleep(for: .milliseconds(max(1, Int((wake - monotonicSeconds()) * 1000))))
-                        return (-1, (.interrupted, 0))
+                        finished.push(.timer)
                     }
                 }
                 if running == 0 && !timerPending {
@@ -235,12 +249,12 @@ public final class Builder: @unchecked Sendable {
                     if run.ready.isEmpty && run.runnable.isEmpty { break }
                     continue
                 }
-                guard let (i, (result, attempts)) = await group.next() else { break }
-                if i == -1 {
+                guard case .job(let i, let result, let attempts) = await finished.next(onCancel: { directRuns.cancelAll() }) else {
                     timerPending = false
                     run.releaseRateWaiters()
                     continue
                 }
+                directRuns.remove(i)
                 running -= 1
                 if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
                 run.release(pool: graph.instances[i].pool)

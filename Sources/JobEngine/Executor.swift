@@ -51,18 +51,9 @@ struct Executor: Sendable {
     func execute(_ job: ExecutionJob) async -> (result: ExecutionResult, attempts: Int) {
         // A restore keeps the log of the run that made the outputs.
         if case .restore = job.work { return (await attempt(job, log: -1), 1) }
-        // A new run starts a new log.
-        try? FileOperations.removeIfPresent(job.logPath)
-        let log = open(job.spoolPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
-        if log < 0 {
-            return (.failed(message: "\(FileSystemError("create log", job.spoolPath, errno: errno))", tailOfLog: false,
-                            durationSeconds: 0), 1)
-        }
-        defer {
-            var st = stat()
-            if fstat(log, &st) == 0, st.st_size > 0 { try? FileOperations.copyFile(job.spoolPath, to: job.logPath) }
-            close(log)
-        }
+        let log: Int32
+        do { log = try openLog(job) } catch { return (.failed(message: "\(error)", tailOfLog: false, durationSeconds: 0), 1) }
+        defer { closeLog(job, log) }
         var delay = job.retryDelay
         var attempt = 1
         while true {
@@ -77,6 +68,31 @@ struct Executor: Sendable {
             delay *= 2
             attempt += 1
         }
+    }
+
+    /// A new run starts a new log: the old one is removed, the slot's spool truncated.
+    func openLog(_ job: ExecutionJob) throws(FileSystemError) -> Int32 {
+        try? FileOperations.removeIfPresent(job.logPath)
+        let log = open(job.spoolPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        if log < 0 { throw FileSystemError("create log", job.spoolPath, errno: errno) }
+        return log
+    }
+
+    /// The spool becomes the rule's log only when something was written to it.
+    func closeLog(_ job: ExecutionJob, _ log: Int32) {
+        var st = stat()
+        if fstat(log, &st) == 0, st.st_size > 0 { try? FileOperations.copyFile(job.spoolPath, to: job.logPath) }
+        close(log)
+    }
+
+    /// Each output's temporary name, its directory made and any leftover of a crash removed.
+    func prepareTemporaries(_ job: ExecutionJob) throws -> [String] {
+        let temporaries = job.outputs.map(OutputStaging.temporaryPath(for:))
+        for (out, tmp) in zip(job.outputs, temporaries) {
+            try FileOperations.createDirectories(FileOperations.parentDirectory(out))
+            try FileOperations.removeIfPresent(tmp)   // left by a crash
+        }
+        return temporaries
     }
 
     func attemptWithTimeout(_ job: ExecutionJob, log: Int32) async -> ExecutionResult {
@@ -107,16 +123,13 @@ struct Executor: Sendable {
     /// One attempt; its processes write to `log` (-1 for a restore, which runs none).
     func attempt(_ job: ExecutionJob, log: Int32) async -> ExecutionResult {
         let start = monotonicSeconds()
-        let temporaries = job.outputs.map(OutputStaging.temporaryPath(for:))
-        func cleanUp() { for t in temporaries { try? FileOperations.removeFile(t) } }
+        let temporaries: [String]
         do {
-            for (out, tmp) in zip(job.outputs, temporaries) {
-                try FileOperations.createDirectories(FileOperations.parentDirectory(out))
-                try FileOperations.removeIfPresent(tmp)   // left by a crash
-            }
+            temporaries = try prepareTemporaries(job)
         } catch {
             return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)
         }
+        func cleanUp() { Self.remove(temporaries) }
         switch job.work {
         case .restore(let records):
             do {
@@ -171,6 +184,10 @@ struct Executor: Sendable {
         }
     }
 
+    static func remove(_ temporaries: [String]) {
+        for t in temporaries { try? FileOperations.removeFile(t) }
+    }
+
     /// After the commands succeeded: every declared output must exist; hash each and keep it
     /// in the store.
     func finishRun(_ job: ExecutionJob, temporaries: [String], start: Double, cleanUp: () -> Void) -> ExecutionResult {
@@ -182,9 +199,7 @@ struct Executor: Sendable {
                                    durationSeconds: monotonicSeconds() - start, kind: .missingOutput)
                 }
                 do {
-                    let d = try hashFile(atPath: tmp)
-                    try store.insert(fileAt: tmp, digest: d)
-                    digests.append(d)
+                    digests.append(try store.keep(fileAt: tmp))
                 } catch {
                     cleanUp()
                     return .failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start)

@@ -9,6 +9,8 @@ public protocol ContentStore: Sendable {
     func contains(_ digest: ContentDigest) -> Bool
     /// Keeps a copy of the file at `path`, whose content has `digest`.
     func insert(fileAt path: String, digest: ContentDigest) throws
+    /// Hashes the file at `path` and keeps a copy of it; returns its digest.
+    func keep(fileAt path: String) throws -> ContentDigest
     /// Writes the content `digest` to `path` (a temporary name: the caller renames it).
     func materialize(_ digest: ContentDigest, to path: String) throws
     /// Writes whatever the store keeps waiting (at the end of a build).
@@ -17,6 +19,12 @@ public protocol ContentStore: Sendable {
 
 extension ContentStore {
     public func flush() {}
+
+    public func keep(fileAt path: String) throws -> ContentDigest {
+        let digest = try hashFile(atPath: path)
+        try insert(fileAt: path, digest: digest)
+        return digest
+    }
 }
 
 /// `cache/store/ab/abcdef...`: one file per digest, written to a temporary name and renamed,
@@ -57,6 +65,18 @@ public struct LocalContentStore: ContentStore {
         let temporary = dir + "/.incoming-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 16))-" + digest.hex
         try FileOperations.copyFile(path, to: temporary)
         try FileOperations.rename(temporary, to: blob)
+    }
+
+    /// A small file is read once: the bytes hashed are the bytes kept (an output is hashed
+    /// and stored for every rule that runs, so reading it twice was most of that).
+    public func keep(fileAt path: String) throws -> ContentDigest {
+        if let bytes = try FileOperations.readFile(path, ifAtMost: SmallBlobTable.limit) {
+            let digest = ContentDigest.of(bytes)
+            if small.insert(bytes, digest: digest) { return digest }
+        }
+        let digest = try hashFile(atPath: path)
+        try insert(fileAt: path, digest: digest)
+        return digest
     }
 
     public func flush() { small.flush() }

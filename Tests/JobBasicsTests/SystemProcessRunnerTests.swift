@@ -1,5 +1,6 @@
 import Foundation
 import JobBasics
+import Synchronization
 import Testing
 
 /// The real runner, on real processes: what a rule's command gets (output, input, environment,
@@ -55,6 +56,67 @@ struct SystemProcessRunnerTests {
         await #expect(throws: ProcessLaunchError.self) {
             _ = try await runner.run(ProcessSpec(argv: ["job-no-such-program-here"]), logDescriptor: 1)
         }
+    }
+
+    /// `dirs` under a temporary directory, each with `prog` (an executable script printing the
+    /// directory's name, or a file that is not executable); runs `prog` along them.
+    func runProgram(along dirs: [(name: String, executable: Bool?)]) async throws -> (outcome: ProcessOutcome, output: String) {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for d in dirs {
+            try FileOperations.createDirectories(dir.file(d.name))
+            guard let executable = d.executable else { continue }
+            let prog = dir.file(d.name + "/prog")
+            try FileOperations.writeFile(prog, Array("#!/bin/sh\necho \(d.name)\n".utf8))
+            chmod(prog, executable ? 0o755 : 0o644)
+        }
+        let log = open(dir.file("log"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        try #require(log >= 0)
+        defer { close(log) }
+        let along = SystemProcessRunner(searchPath: dirs.map { dir.file($0.name) }.joined(separator: ":"))
+        let outcome = try await along.run(ProcessSpec(argv: ["prog"]), logDescriptor: log)
+        return (outcome, String(decoding: try FileOperations.readFile(dir.file("log")), as: UTF8.self))
+    }
+
+    @Test func aProgramIsLookedUpAlongThePathPastWhatCannotRunIt() async throws {
+        let r = try await runProgram(along: [("a", false), ("b", nil), ("c", true), ("d", true)])
+        #expect(r.outcome.isSuccess)
+        #expect(r.output == "c\n")
+    }
+
+    @Test func aProgramFoundOnlyWithoutPermissionIsPermissionDenied() async throws {
+        do {
+            _ = try await runProgram(along: [("a", nil), ("b", false)])
+            Issue.record("it ran")
+        } catch let e as ProcessLaunchError {
+            #expect(e.reason == String(cString: strerror(EACCES)))
+        }
+        do {
+            _ = try await runProgram(along: [("a", nil)])
+            Issue.record("it ran")
+        } catch let e as ProcessLaunchError {
+            #expect(e.reason == String(cString: strerror(ENOENT)))
+        }
+    }
+
+    @Test func aStartedProcessReportsItsEndAndTerminateEndsItsGroup() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let pidFile = dir.file("grandchild")
+        let ended = Mutex<[ProcessOutcome]>([])
+        let quick = try runner.start(ProcessSpec(argv: ["sh", "-c", "exit 4"]), output: 1, error: 2) { outcome in
+            ended.withLock { $0.append(outcome) }
+        }
+        _ = quick
+        #expect(await waitUntil { ended.withLock { $0 } == [.exited(4)] })
+        let long = try runner.start(ProcessSpec(argv: ["sh", "-c", "sleep 30 & echo $! > '\(pidFile)'; wait"]),
+                                    output: 1, error: 2) { outcome in ended.withLock { $0.append(outcome) } }
+        #expect(await waitUntil { ((try? FileOperations.readFile(pidFile))?.count ?? 0) > 1 })
+        let grandchild = pid_t(String(decoding: try FileOperations.readFile(pidFile), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines))!
+        long.terminate()
+        #expect(await waitUntil { ended.withLock { $0 } == [.exited(4), .signaled(SIGTERM)] })
+        #expect(await waitUntil { kill(grandchild, 0) != 0 }, "the shell's child outlived terminate")
     }
 
     @Test func itLeadsItsOwnProcessGroup() async throws {

@@ -1,0 +1,54 @@
+import Synchronization
+
+/// Where work running elsewhere (threads, tasks) reports to the build loop, in the order it
+/// finished. The loop takes what is there without suspending; it waits, with one
+/// continuation, only when nothing is.
+final class CompletionQueue<Element: Sendable>: Sendable {
+    private struct State {
+        var items: [Element] = []
+        var head = 0
+        var waiter: CheckedContinuation<Element, Never>?
+
+        mutating func take() -> Element? {
+            guard head < items.count else { return nil }
+            let item = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return item
+        }
+    }
+    private let state = Mutex(State())
+
+    func push(_ item: Element) {
+        let waiter = state.withLock { s -> CheckedContinuation<Element, Never>? in
+            if let waiter = s.waiter {
+                s.waiter = nil
+                return waiter
+            }
+            s.items.append(item)
+            return nil
+        }
+        waiter?.resume(returning: item)
+    }
+
+    /// The next item, waiting for one. If the task is cancelled meanwhile (or was already),
+    /// `onCancel` runs: it must make the work end, and so report.
+    func next(onCancel: @escaping @Sendable () -> Void) async -> Element {
+        if let item = state.withLock({ $0.take() }) { return item }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Element, Never>) in
+                let item = state.withLock { s -> Element? in
+                    if let item = s.take() { return item }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let item { continuation.resume(returning: item) }
+            }
+        } onCancel: {
+            onCancel()
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import JobBasics
+import Synchronization
+
+/// A `run` job started without a task of the concurrency runtime: its first command is
+/// spawned by the caller, each next one by the thread that saw the one before end, and its
+/// outputs are hashed and kept on that thread too, which then hands the result over.
+///
+/// `execute` takes four thread wakes between a process's end and the next one's start (the
+/// waiting thread, the task it resumes, the task group, the next job's task); this takes two
+/// (the waiting thread, the build loop). On a 2-core machine whose cores the commands keep
+/// busy, each wake is a wait for a core: it was most of `job`'s time per rule.
+final class DirectRun: Sendable {
+    private struct State {
+        var process: (any StartedProcess)?
+        var step = -1
+        var cancelled = false
+    }
+    private let state = Mutex(State())
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Ends the running command (SIGTERM, then SIGKILL after the grace); the run then reports
+    /// `.interrupted` and starts nothing more.
+    func cancel() {
+        let process = state.withLock { s -> (any StartedProcess)? in
+            if s.cancelled { return nil }
+            s.cancelled = true
+            return s.process
+        }
+        process?.terminate()
+    }
+
+    /// Command `step` started as `process`. Steps may report out of order (a command can end,
+    /// and the next start, before its starter gets here): only the latest counts.
+    fileprivate func started(_ process: any StartedProcess, step: Int) {
+        let cancelled = state.withLock { s -> Bool in
+            if step > s.step {
+                s.step = step
+                s.process = process
+            }
+            return s.cancelled
+        }
+        if cancelled { process.terminate() }
+    }
+}
+
+extension Executor {
+    /// Starts `job` as a `DirectRun` and calls `done` with its result, on another thread (or
+    /// on this one, when it fails before any process starts). Nil, with nothing done, when
+    /// `execute` must run it instead: a recipe program or a restore, retries or a time limit,
+    /// or a runner that cannot start processes so (a test's).
+    func startDirectly(_ job: ExecutionJob, done: @escaping @Sendable (ExecutionResult) -> Void) -> DirectRun? {
+        guard case .run(let commands) = job.work, job.retries == 0, job.timeoutSeconds == nil,
+              let starter = runner as? any ProcessStarter else { return nil }
+        let run = DirectRun()
+        let start = monotonicSeconds()
+        let log: Int32
+        do {
+            log = try openLog(job)
+        } catch {
+            done(.failed(message: "\(error)", tailOfLog: false, durationSeconds: 0))
+            return run
+        }
+        let temporaries: [String]
+        do {
+            temporaries = try prepareTemporaries(job)
+        } catch {
+            closeLog(job, log)
+            done(.failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start))
+            return run
+        }
+        @Sendable func end(_ result: ExecutionResult) {
+            if case .prepared = result {} else { Self.remove(temporaries) }
+            closeLog(job, log)
+            done(result)
+        }
+        @Sendable func step(_ k: Int) {
+            if run.isCancelled { return end(.interrupted) }
+            if k == commands.count {
+                return end(finishRun(job, temporaries: temporaries, start: start, cleanUp: {}))   // `end` removes them
+            }
+            let spec = ProcessSpec(argv: commands[k].argv(outputs: temporaries), environment: job.environment)
+            do {
+                let process = try starter.start(spec, output: log, error: log) { outcome in
+                    if run.isCancelled { return end(.interrupted) }
+                    guard outcome.isSuccess else {
+                        return end(.failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start,
+                                           kind: FailureKind(outcome)))
+                    }
+                    step(k + 1)
+                }
+                run.started(process, step: k)
+            } catch {
+                end(.failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start))
+            }
+        }
+        step(0)
+        return run
+    }
+}
+
+/// The direct runs under way, by instance: what a cancelled build ends.
+final class DirectRuns: Sendable {
+    private let runs = Mutex<[Int: DirectRun]>([:])
+
+    func add(_ i: Int, _ run: DirectRun) { runs.withLock { $0[i] = run } }
+    func remove(_ i: Int) { _ = runs.withLock { $0.removeValue(forKey: i) } }
+    func cancelAll() { for run in runs.withLock({ Array($0.values) }) { run.cancel() } }
+}
