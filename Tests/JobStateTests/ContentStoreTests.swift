@@ -139,6 +139,26 @@ struct SmallContentStoreTests {
         #expect(try FileOperations.readFile(dir.file("store/" + ContentDigest.of(big).hex.prefix(2) + "/" + ContentDigest.of(big).hex)) == big)
     }
 
+    @Test func keepHashesAndStoresInOneGo() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = LocalContentStore(directory: dir.file("store"))
+        // Empty, small (a row), the largest row, one byte over (a file), and large.
+        for (name, count) in [("empty", 0), ("small", 31), ("row", 64 * 1024), ("over", 64 * 1024 + 1), ("large", 3 << 20)] {
+            let bytes = pseudoRandomBytes(count: count, seed: UInt64(count))
+            let source = try dir.write("out/\(name)", bytes)
+            let digest = try store.keep(fileAt: source)
+            #expect(digest == ContentDigest.of(bytes), "\(name)")
+            #expect(digest == (try hashFile(atPath: source)), "\(name)")
+            let restored = dir.file("restored-\(name)")
+            try store.materialize(digest, to: restored)
+            #expect(try FileOperations.readFile(restored) == bytes, "\(name)")
+            let isFile = FileManager.default.fileExists(atPath: dir.file("store/" + digest.hex.prefix(2) + "/" + digest.hex))
+            #expect(isFile == (count > 64 * 1024), "\(name)")
+        }
+        #expect(throws: (any Error).self) { try store.keep(fileAt: dir.file("out/missing")) }
+    }
+
     @Test func aBatchIsWrittenWhenFullAndWhenTheStoreGoes() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
