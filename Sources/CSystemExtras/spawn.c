@@ -49,7 +49,13 @@ int job_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp
     if (path == NULL) path = "/bin:/usr/bin";
     char *buffer = malloc(strlen(path) + strlen(file) + 2);
     if (buffer == NULL) return ENOMEM;
-    long open_max = sysconf(_SC_OPEN_MAX);
+    // Read once (it is a system call): only the child's fallback for kernels without close_range uses it.
+    static long cached_open_max = 0;
+    long open_max = __atomic_load_n(&cached_open_max, __ATOMIC_RELAXED);
+    if (open_max == 0) {
+        open_max = sysconf(_SC_OPEN_MAX);
+        __atomic_store_n(&cached_open_max, open_max, __ATOMIC_RELAXED);
+    }
     // Dispositions a parent may have set to "ignore" (job ignores SIGINT and SIGTERM while it
     // waits for its processes): the child starts with each at its default.
     static const int ignorable[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2,

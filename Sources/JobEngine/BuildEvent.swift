@@ -61,7 +61,8 @@ public struct InstanceReport: Sendable {
     public var status: InstanceStatus
     public var reason: RebuildReason
     public var durationSeconds: Double
-    /// The commands as run (with the final output paths), for `-n` and failure messages.
+    /// The commands as run (with the final output paths), for `-n` and failure messages (empty
+    /// in other reports).
     public var commands: [String]
     public var failure: String?
     public var logPath: String?

@@ -101,9 +101,9 @@ public final class Builder: @unchecked Sendable {
             let inst = graph.instances[i]
             return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
                                   reason: reason, durationSeconds: duration,
-                                  // Rendered only where they are shown: not for each instance a no-op skips.
-                                  commands: commands ?? (status == .skipped || status == .blocked ? []
-                                      : inst.invocation.commands.map { $0.display(outputs: inst.outputs) }),
+                                  // Rendered only where they are shown: for -n and failures.
+                                  commands: commands ?? (status == .failed || (options.dryRun && status == .built)
+                                      ? inst.invocation.commands.map { $0.display(outputs: inst.outputs) } : []),
                                   failure: failure, logPath: log, attempts: attempts, failureKind: kind,
                                   startSeconds: runStarted[i].map { $0 - started }, slot: runSlot[i])
         }
