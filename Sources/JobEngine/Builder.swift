@@ -122,9 +122,12 @@ public final class Builder: @unchecked Sendable {
         enum Finished: Sendable {
             case job(Int, ExecutionResult, attempts: Int)
             case timer
+            case commitDue
         }
         let finished = CompletionQueue<Finished>()
         let directRuns = DirectRuns()
+        var batch = CommitBatch()
+        var commitTimer: Task<Void, Never>?
         await withDiscardingTaskGroup { group in
             var running = 0
             /// Starts instance `i`'s work (its recipe, a restore, or its fallback) in a free slot.
@@ -166,10 +169,43 @@ public final class Builder: @unchecked Sendable {
                     launch(i, work, logPath: cache.logPath(for: inst.name), retries: inst.retries)
                 }
             }
+            /// Records the waiting instances in one transaction, then puts their outputs in place.
+            func commitBatch() {
+                commitTimer?.cancel()
+                commitTimer = nil
+                let entries = batch.take()
+                func fail(_ e: CommitBatch.Entry, _ error: any Error) {
+                    for t in e.temporaries { try? FileOperations.removeFile(t) }
+                    run.settle(e.index, outputs: nil, failed: true)
+                    finish(report(e.index, .failed, e.decision.reason, failure: "\(error)", attempts: e.attempts, kind: .job))
+                    if !options.keepGoing { run.stopping = true }
+                }
+                do {
+                    try state.recordRules(entries.map { (graph.instances[$0.index].name, $0.record) })
+                } catch {
+                    for e in entries { fail(e, error) }
+                    return
+                }
+                for e in entries {
+                    do {
+                        let outputs = try place(e.index, temporaries: e.temporaries, outputs: e.record.outputs, fileDigests: digests)
+                        run.settle(e.index, outputs: outputs, failed: false)
+                        finish(report(e.index, e.restored ? .restored : .built, e.decision.reason, duration: e.reportDuration,
+                                      attempts: e.attempts))
+                    } catch {
+                        fail(e, error)
+                    }
+                }
+            }
             while true {
                 if Task.isCancelled && !run.stopping {
                     run.stopping = true
                     summary.interrupted = true
+                }
+                // Before anything is judged or started: an instance that committing makes ready
+                // may be the most urgent.
+                if !batch.isEmpty && (batch.unlocks || batch.isFull || running == 0 || run.stopping) {
+                    commitBatch()
                 }
                 // Judge everything whose dependencies are settled: cheap, in this task.
                 while let i = run.ready.pop() {
@@ -246,10 +282,22 @@ public final class Builder: @unchecked Sendable {
                 }
                 if running == 0 && !timerPending {
                     // Settling may have made more instances ready (to judge, or to report blocked).
-                    if run.ready.isEmpty && run.runnable.isEmpty { break }
+                    if run.ready.isEmpty && run.runnable.isEmpty && batch.isEmpty { break }
                     continue
                 }
-                guard case .job(let i, let result, let attempts) = await finished.next(onCancel: { directRuns.cancelAll() }) else {
+                if !batch.isEmpty && commitTimer == nil {
+                    commitTimer = Task {
+                        guard (try? await Task.sleep(for: CommitBatch.delay)) != nil else { return }
+                        finished.push(.commitDue)
+                    }
+                }
+                let event = await finished.next(onCancel: { directRuns.cancelAll() })
+                if case .commitDue = event {
+                    commitTimer = nil
+                    if !batch.isEmpty { commitBatch() }
+                    continue
+                }
+                guard case .job(let i, let result, let attempts) = event else {
                     timerPending = false
                     run.releaseRateWaiters()
                     continue
@@ -306,12 +354,12 @@ public final class Builder: @unchecked Sendable {
                     let restored: Bool
                     if case .restore = decision.action { restored = true } else { restored = false }
                     do {
-                        let outputs = try commit(i, decision: decision, temporaries: temporaries, digests: newDigests,
-                                                 duration: restored ? (state.rules[inst.name]?.durationSeconds ?? duration) : duration,
-                                                 state: state, fileDigests: digests)
-                        run.settle(i, outputs: outputs, failed: false)
-                        finish(report(i, restored ? .restored : .built, decision.reason, duration: duration,
-                                      attempts: attempts))
+                        let record = try checkedRecord(i, decision: decision, digests: newDigests,
+                                                       duration: restored ? (state.rules[inst.name]?.durationSeconds ?? duration) : duration,
+                                                       state: state)
+                        batch.add(CommitBatch.Entry(index: i, decision: decision, temporaries: temporaries, record: record,
+                                                    reportDuration: duration, attempts: attempts, restored: restored),
+                                  scheduler: run)
                     } catch {
                         for t in temporaries { try? FileOperations.removeFile(t) }
                         run.settle(i, outputs: nil, failed: true)
@@ -321,6 +369,7 @@ public final class Builder: @unchecked Sendable {
                 }
             }
         }
+        commitTimer?.cancel()
         try? state.flush()
         store.flush()
         if let key = options.upToDateKey, !options.dryRun, !warned, summary.failed + summary.blocked + summary.fallback == 0,
@@ -348,12 +397,11 @@ public final class Builder: @unchecked Sendable {
         return outputs
     }
 
-    /// Makes a prepared result the rule's outputs: refuse to replace a file `job` did not make
-    /// (unless it is byte-identical, or `--allow-overwrite`), record the rule, then rename.
-    /// A crash between the record and the renames leaves outputs that no longer match the
-    /// record: the next build restores them from the store, and accepts nothing partial.
-    func commit(_ i: Int, decision: Decision, temporaries: [String], digests newDigests: [ContentDigest],
-                duration: Double, state: StateDatabase, fileDigests: FileDigests) throws -> [OutputRecord] {
+    /// What recording a prepared result will write, once it is known that its outputs may be
+    /// put in place: a file `job` did not make is not replaced (unless it is byte-identical,
+    /// or `--allow-overwrite`).
+    func checkedRecord(_ i: Int, decision: Decision, digests newDigests: [ContentDigest], duration: Double,
+                       state: StateDatabase) throws -> RuleRecord {
         let inst = graph.instances[i]
         for (out, d) in zip(inst.outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
             if options.allowOverwrite { continue }
@@ -362,9 +410,15 @@ public final class Builder: @unchecked Sendable {
         }
         let outputs = zip(inst.outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
         let inputs = decision.material.inputs.map { OutputRecord(path: $0.path, digest: $0.digest) }
-        try state.recordRule(instance: inst.name, RuleRecord(key: decision.key, outputs: outputs, durationSeconds: duration,
-                                                              recipeDigest: decision.material.recipeDigest, inputs: inputs))
-        for (tmp, out) in zip(temporaries, inst.outputs) { try FileOperations.rename(tmp, to: out) }
+        return RuleRecord(key: decision.key, outputs: outputs, durationSeconds: duration,
+                          recipeDigest: decision.material.recipeDigest, inputs: inputs)
+    }
+
+    /// Renames recorded outputs into place. A crash between the record and the renames leaves
+    /// outputs that no longer match the record: the next build restores them from the store,
+    /// and accepts nothing partial.
+    func place(_ i: Int, temporaries: [String], outputs: [OutputRecord], fileDigests: FileDigests) throws -> [OutputRecord] {
+        for (tmp, out) in zip(temporaries, graph.instances[i].outputs) { try FileOperations.rename(tmp, to: out) }
         // Trusted without the racy-timestamp guard: the command has exited, so nothing writes
         // these files any more, and the rename just changed their ctime anyway.
         for o in outputs { fileDigests.set(o.path, digest: o.digest, status: FileStatus.of(o.path), trusted: true) }

@@ -180,29 +180,39 @@ public final class StateDatabase: @unchecked Sendable {
     /// Records a successful run (or restore): the rule's key and outputs, the paths as made
     /// by `job`, and the action for later restores. One transaction.
     public func recordRule(instance: String, _ record: RuleRecord) throws {
-        let key = record.key
-        let outputs = record.outputs
-        let encoded = Self.encodeOutputs(outputs)
+        try recordRules([(instance, record)])
+    }
+
+    /// Records several rules in one transaction: all of them, or (on an error) none. Rules
+    /// that finish close together share their writes to the log of the database: a
+    /// transaction per rule wrote about five pages of it, and took its locks, for each.
+    public func recordRules(_ records: [(instance: String, record: RuleRecord)]) throws {
         try db.transaction {
             let r = try statement("INSERT OR REPLACE INTO rules VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
-            r.bind(1, instance)
-            r.bind(2, Int64(bitPattern: key.high))
-            r.bind(3, Int64(bitPattern: key.low))
-            r.bind(4, blob: encoded)
-            r.bind(5, record.durationSeconds)
-            r.bind(6, Int64(bitPattern: record.recipeDigest.high))
-            r.bind(7, Int64(bitPattern: record.recipeDigest.low))
-            r.bind(8, blob: Self.encodeOutputs(record.inputs ?? []))
-            try r.run()
             let a = try statement("INSERT OR REPLACE INTO actions VALUES(?, ?, ?)")
-            a.bind(1, Int64(bitPattern: key.high))
-            a.bind(2, Int64(bitPattern: key.low))
-            a.bind(3, blob: encoded)
-            try a.run()
-            try insertProduced(outputs)
+            for (instance, record) in records {
+                let key = record.key
+                let encoded = Self.encodeOutputs(record.outputs)
+                r.bind(1, instance)
+                r.bind(2, Int64(bitPattern: key.high))
+                r.bind(3, Int64(bitPattern: key.low))
+                r.bind(4, blob: encoded)
+                r.bind(5, record.durationSeconds)
+                r.bind(6, Int64(bitPattern: record.recipeDigest.high))
+                r.bind(7, Int64(bitPattern: record.recipeDigest.low))
+                r.bind(8, blob: Self.encodeOutputs(record.inputs ?? []))
+                try r.run()
+                a.bind(1, Int64(bitPattern: key.high))
+                a.bind(2, Int64(bitPattern: key.low))
+                a.bind(3, blob: encoded)
+                try a.run()
+                try insertProduced(record.outputs)
+            }
         }
-        rules[instance] = record
-        for o in outputs { produced[o.path] = o.digest }
+        for (instance, record) in records {
+            rules[instance] = record
+            for o in record.outputs { produced[o.path] = o.digest }
+        }
     }
 
     /// Records that `job` wrote these files (a fallback's outputs), without recording the rule

@@ -1,6 +1,6 @@
 import Foundation
 import JobBasics
-import JobEngine
+@testable import JobEngine
 import JobfileModel
 import JobGraph
 import JobState
@@ -100,6 +100,41 @@ func rule(_ name: String, inputs: [String] = [], pool: String? = nil) -> String 
         let (summary, _) = try await w.build(g, runner: runner, options: BuildOptions(jobs: 4))
         #expect(summary.built == 3)
         #expect(runner.record.withLock { $0.peak } == 1)
+    }
+
+    @Test func aBatchOfFinishedInstancesSaysWhenCommittingItMakesADependentReady() throws {
+        // c needs a and b; d needs c. Committing a alone readies nothing; a and b ready c.
+        let w = try Workspace()
+        defer { w.remove() }
+        let g = try w.graph("version: 1\nrules:\n" + rule("a") + rule("b") + rule("c", inputs: ["a", "b"])
+                            + rule("d", inputs: ["c"]) + rule("e"))
+        let state = try StateDatabase(path: w.root + "/state.db")
+        let run = SchedulerState(graph: g, closure: g.order, state: state)
+        let index = Dictionary(uniqueKeysWithValues: g.instances.enumerated().map { ($1.name, $0) })
+        let zero = ContentDigest(high: 0, low: 0)
+        let material = ActionKeyMaterial(recipeKind: "run", commands: [], parameters: "", environment: [], outputs: [],
+                                         inputs: [], tools: [])
+        func entry(_ name: String) -> CommitBatch.Entry {
+            CommitBatch.Entry(index: index[name]!, decision: Decision(action: .run, reason: .neverBuilt, material: material, key: zero),
+                              temporaries: [], record: RuleRecord(key: zero, outputs: [], durationSeconds: 0,
+                                                                  recipeDigest: zero, inputs: []),
+                              reportDuration: 0, attempts: 1, restored: false)
+        }
+        var batch = CommitBatch()
+        #expect(batch.isEmpty && !batch.unlocks)
+        batch.add(entry("a"), scheduler: run)
+        #expect(!batch.unlocks, "c still needs b")
+        batch.add(entry("e"), scheduler: run)
+        #expect(!batch.unlocks, "e has no dependents")
+        batch.add(entry("b"), scheduler: run)
+        #expect(batch.unlocks, "a and b together ready c")
+        #expect(batch.take().map { g.instances[$0.index].name } == ["a", "e", "b"])
+        #expect(batch.isEmpty && !batch.unlocks)
+        batch.add(entry("b"), scheduler: run)
+        #expect(!batch.unlocks, "a is not in this batch")
+        #expect(!batch.isFull)
+        for _ in 1..<CommitBatch.limit { batch.add(entry("e"), scheduler: run) }
+        #expect(batch.isFull)
     }
 
     @Test func longestPathStartsFirst() async throws {

@@ -32,6 +32,26 @@ struct StateDatabaseTests {
         #expect(FileManager.default.fileExists(atPath: dir.file("state.db")))
     }
 
+    @Test func rulesRecordedTogetherAreAllThereAfterReopen() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.db")
+        let other = RuleRecord(key: d3, outputs: [OutputRecord(path: "out/b.txt", digest: d2)], durationSeconds: 0.5,
+                               recipeDigest: recipe, inputs: [])
+        do {
+            let db = try StateDatabase(path: path)
+            try db.recordRules([("a", record), ("b", other)])
+            #expect(db.rules == ["a": record, "b": other])
+            #expect(db.produced["out/b.txt"] == d2 && db.produced["build/clips/intro.mp4"] == d1)
+        }
+        let reopened = try StateDatabase(path: path)
+        #expect(reopened.rules["a"]?.key == key && reopened.rules["b"]?.key == d3)
+        #expect(reopened.rules["b"]?.outputs == other.outputs)
+        #expect(try reopened.action(for: d3) == other.outputs)
+        #expect(try reopened.action(for: key) == record.outputs)
+        #expect(reopened.produced.count == 3)
+    }
+
     @Test func recordedRuleIsVisibleAtOnceAndAfterReopen() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
