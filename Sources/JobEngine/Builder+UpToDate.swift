@@ -20,12 +20,14 @@ extension Builder {
             guard let (digest, status) = digests.known(path) else { return false }
             entries.append(.init(path: path, kind: .file, status: status, digest: digest))
             var parent = Substring(path)
-            guard let slash = parent.lastIndex(of: "/"), slash != parent.startIndex else { return true }
+            // Slashes found in the UTF-8 bytes: by `Character`, each search checks grapheme breaks.
+            guard let slash = parent.utf8.lastIndex(of: UInt8(ascii: "/")), slash != parent.startIndex else { return true }
             parent = parent[..<slash]
-            if parent == lastParent { return true }   // most files share their directory with the last one
+            // Most files share their directory with the last one.
+            if parent.utf8.elementsEqual(lastParent.utf8) { return true }
             lastParent = parent
             while directories.insert(String(parent)).inserted,
-                  let up = parent.lastIndex(of: "/"), up != parent.startIndex {
+                  let up = parent.utf8.lastIndex(of: UInt8(ascii: "/")), up != parent.startIndex {
                 parent = parent[..<up]
             }
             return true

@@ -43,18 +43,18 @@ public final class Builder: @unchecked Sendable {
         if !options.dryRun { UpToDateManifest.remove(at: cache.upToDate) }
         try FileOperations.createDirectories(cache.logs)
         try FileOperations.createDirectories(cache.scratch)
-        // The state's load takes a core, the files' checks the other (at 100,000 rules: 300,000
-        // rows, against 100,000 sources and 100,000 outputs to `stat`).
-        let (checkedFiles, loadedState) = inParallel({
-            Result { () throws(UsageError) in
-                (try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory),
-                 DecisionMaker.outputStatuses(graph: graph, closure: closure))
-            }
+        // The sources' checks take a core, the state's load and then the outputs' `stat`s the
+        // other (at 100,000 rules: 100,000 sources to `lstat` and check, against 300,000 rows
+        // and 100,000 outputs: about 280 against 210 + 150 ms).
+        let (checkedSources, loaded) = inParallel({
+            Result { () throws(UsageError) in try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory) }
         }, {
-            Result { () throws(SQLiteError) in try StateDatabase(path: cache.database) }
+            Result { () throws(SQLiteError) in
+                (try StateDatabase(path: cache.database), DecisionMaker.outputStatuses(graph: graph, closure: closure))
+            }
         })
-        let (sources, outputStatus) = try checkedFiles.get()
-        let state = try loadedState.get()
+        let sources = try checkedSources.get()
+        let (state, outputStatus) = try loaded.get()
         let store = LocalContentStore(directory: cache.store)
         let digests = FileDigests(state: state)
         var toolNames = Set<String>()
@@ -219,8 +219,8 @@ public final class Builder: @unchecked Sendable {
                         finish(report(i, .blocked, .buildStopped))
                         continue
                     }
-                    if upToDateAtStart[i] {
-                        run.settle(i, outputs: judge.adoptUpToDate(i), failed: false)
+                    if let found = upToDateAtStart[i] {
+                        run.settle(i, outputs: judge.adoptUpToDate(found), failed: false)
                         finish(report(i, .skipped, .upToDate))
                         continue
                     }

@@ -109,6 +109,14 @@ struct DecisionMaker {
     }
 }
 
+/// What pre-judging found for an instance up to date as the build starts: the outputs of its
+/// last run, and its files with the digests and statuses the stat cache vouched for (kept, so
+/// that the build loop does not look each up again in tables of 200,000 paths).
+struct FoundUpToDate {
+    var outputs: [OutputRecord]
+    var files: [(path: String, digest: ContentDigest, status: FileStatus)]
+}
+
 extension DecisionMaker {
     /// Which instances of `closure` are up to date as the build starts, judged on every core
     /// before the build loop, for the no-op of a large build: those that read only sources
@@ -118,41 +126,38 @@ extension DecisionMaker {
     /// loop starts. An instance left out is judged by `decide`, which finds what this finds
     /// and also hashes, restores and explains; `adoptUpToDate` makes the loop's skip of an
     /// instance found here the same as `decide`'s.
-    func upToDateAtStart(_ closure: [Int]) -> [Bool] {
+    func upToDateAtStart(_ closure: [Int]) -> [FoundUpToDate?] {
         let instances = graph.jobfile.instances
-        return Self.perInstance(closure, count: instances.count, empty: false) { i in
+        return Self.perInstance(closure, count: instances.count, empty: nil) { i -> FoundUpToDate? in
             var inputs: [(path: String, digest: ContentDigest)] = []
             inputs.reserveCapacity(instances[i].inputs.count)
+            var found = FoundUpToDate(outputs: [], files: [])
             for path in instances[i].inputs {
                 guard graph.producer[path] == nil, let status = sources.status[path],
-                      let cached = state.files[path], cached.status == status else { return false }
+                      let cached = state.files[path], cached.status == status else { return nil }
                 inputs.append((path, cached.digest))
+                found.files.append((path, cached.digest, status))
             }
             guard let record = state.rules[instances[i].name], record.key == material(i, inputs: inputs).key
-            else { return false }
+            else { return nil }
             let outputs = instances[i].outputs
             for (n, o) in record.outputs.enumerated() {
                 guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i][n], status.isRegularFile,
                       let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
-                else { return false }
+                else { return nil }
+                found.files.append((o.path, o.digest, status))
             }
-            return true
+            found.outputs = record.outputs
+            return found
         }
     }
 
     /// The skip of an instance that `upToDateAtStart` found up to date: its files' digests
     /// become known to this build, as `decide` would have made them, and its outputs are those
     /// of its last run.
-    func adoptUpToDate(_ index: Int) -> [OutputRecord] {
-        let record = state.rules[graph.jobfile.instances[index].name]!
-        for path in graph.jobfile.instances[index].inputs {
-            let cached = state.files[path]!
-            digests.adopt(path, digest: cached.digest, status: cached.status)
-        }
-        for o in record.outputs {
-            digests.adopt(o.path, digest: o.digest, status: state.files[o.path]!.status)
-        }
-        return record.outputs
+    func adoptUpToDate(_ found: FoundUpToDate) -> [OutputRecord] {
+        for f in found.files { digests.adopt(f.path, digest: f.digest, status: f.status) }
+        return found.outputs
     }
 
     /// The status of every output of `closure` now, split across the cores (see `outputStatus`).

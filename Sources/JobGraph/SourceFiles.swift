@@ -11,44 +11,57 @@ public struct SourceFiles: Sendable {
     public var status: [String: FileStatus] = [:]
 
     public init(graph: BuildGraph, instances: [Int], rootDirectory: String) throws(UsageError) {
-        var d = DiagnosticBag()
         let realRoot = FileOperations.realPath(rootDirectory) ?? rootDirectory
-        var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
-        var reported = Set<String>()
-        status.reserveCapacity(instances.count)
-        for i in instances {
-            let inst = graph.instances[i]
-            for input in inst.inputs where graph.producer[input] == nil {
-                if status[input] != nil { continue }
-                var st = stat()
-                if lstat(checker.onDisk(input), &st) != 0 {
-                    if reported.insert(input).inserted {
-                        d.error("input '\(input)' of rule '\(inst.name)' is neither a file nor the output of any rule",
-                                at: inst.location(of: input) ?? inst.location)
+        let all = graph.jobfile.instances
+        // Each chunk of instances checks its files on its own core (100,000 sources are as
+        // many `lstat`s). A source read by instances of two chunks is checked by each, and
+        // reported once.
+        let chunks = parallelChunks(instances.count) { range in
+            var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
+            var found: [(path: String, status: FileStatus)] = []
+            var seen = Set<String>()
+            // Each with the source it is about (nil: about an output), to report a source once.
+            var problems: [(source: String?, diagnostic: Diagnostic)] = []
+            for k in range {
+                let i = instances[k]
+                for input in all[i].inputs where graph.producer[input] == nil && seen.insert(input).inserted {
+                    func problem(_ message: String) {
+                        problems.append((input, Diagnostic(message, at: all[i].location(of: input) ?? all[i].location)))
                     }
-                    continue
-                }
-                let isLink = (st.st_mode & S_IFMT) == S_IFLNK
-                if !checker.isInside(input, followFile: isLink) {
-                    if reported.insert(input).inserted {
-                        d.error("input '\(input)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
-                                at: inst.location(of: input) ?? inst.location)
+                    var st = stat()
+                    if lstat(checker.onDisk(input), &st) != 0 {
+                        problem("input '\(input)' of rule '\(all[i].name)' is neither a file nor the output of any rule")
+                        continue
                     }
-                    continue
+                    let isLink = (st.st_mode & S_IFMT) == S_IFLNK
+                    if !checker.isInside(input, followFile: isLink) {
+                        problem("input '\(input)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)")
+                        continue
+                    }
+                    guard let s = isLink ? FileStatus.of(checker.onDisk(input)) : FileStatus(st) else {
+                        problem("input '\(input)' of rule '\(all[i].name)' is a broken symlink")
+                        continue
+                    }
+                    if !s.isRegularFile {
+                        problem("input '\(input)' of rule '\(all[i].name)' is not a regular file")
+                        continue
+                    }
+                    found.append((input, s))
                 }
-                guard let s = isLink ? FileStatus.of(checker.onDisk(input)) : FileStatus(st) else {
-                    d.error("input '\(input)' of rule '\(inst.name)' is a broken symlink", at: inst.location(of: input) ?? inst.location)
-                    continue
+                for output in all[i].outputs where !checker.isInside(output, followFile: false) {
+                    problems.append((nil, Diagnostic("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
+                                                     at: all[i].location(of: output) ?? all[i].location)))
                 }
-                if !s.isRegularFile {
-                    d.error("input '\(input)' of rule '\(inst.name)' is not a regular file", at: inst.location(of: input) ?? inst.location)
-                    continue
-                }
-                status[input] = s
             }
-            for output in inst.outputs where !checker.isInside(output, followFile: false) {
-                d.error("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
-                        at: inst.location(of: output) ?? inst.location)
+            return (found: found, problems: problems)
+        }
+        var d = DiagnosticBag()
+        var reported = Set<String>()
+        status.reserveCapacity(chunks.reduce(0) { $0 + $1.found.count })
+        for chunk in chunks {
+            for (path, s) in chunk.found { status[path] = s }
+            for (source, diagnostic) in chunk.problems where source.map({ reported.insert($0).inserted }) ?? true {
+                d.append(diagnostic)
             }
         }
         try d.throwIfErrors()

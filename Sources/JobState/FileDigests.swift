@@ -44,7 +44,8 @@ public final class FileDigests: @unchecked Sendable {
     /// Takes `digest` for the file at `path`, whose status is `status` and whose stat cache
     /// record says so: what `digest(of:status:)` does when the cache answers.
     public func adopt(_ path: String, digest: ContentDigest, status: FileStatus) {
-        if known[path] == nil { known[path] = (digest, status) }
+        // One lookup: the default is stored only when the path is not known yet.
+        _ = { (_: inout (digest: ContentDigest, status: FileStatus?)) in }(&known[path, default: (digest, status)])
     }
 
     /// The digest found for `path` in this build, if any, with its status when it can be trusted.

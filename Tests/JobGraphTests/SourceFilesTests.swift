@@ -24,6 +24,40 @@ struct SourceFilesTests {
         #expect(d.location == JobBasics.SourceLocation(file: "Jobfile", line: 3, column: 31))
     }
 
+    @Test func manyInstancesAreCheckedInChunksAndEachSourceIsReportedOnce() throws {
+        // 4,200 instances: split across two cores or more. All read voice.cfg (missing, so reported by
+        // each chunk and shown once, for the first instance); one late instance reads a
+        // missing script of its own.
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let n = 4200
+        for i in 0..<n where i != 4100 { try dir.write("scripts/\(i).txt", "line \(i)") }
+        let values = (0..<n).map { "      - \"\($0)\"" }.joined(separator: "\n")
+        let g = try buildGraph("""
+            rules:
+              say:
+                foreach:
+                  n:
+            \(values)
+                inputs:
+                  - scripts/${n}.txt
+                  - voice.cfg
+                output: out/${n}.wav
+                run: x
+            """, root: dir.path)
+        let ds = diagnostics { _ = try SourceFiles(graph: g, instances: Array(0..<n), rootDirectory: dir.path) }
+        #expect(ds.map(\.message) == [
+            "input 'voice.cfg' of rule 'say[n=0]' is neither a file nor the output of any rule",
+            "input 'scripts/4100.txt' of rule 'say[n=4100]' is neither a file nor the output of any rule",
+        ])
+        try dir.write("voice.cfg", "v")
+        try dir.write("scripts/4100.txt", "line")
+        let sources = try SourceFiles(graph: g, instances: Array(0..<n), rootDirectory: dir.path)
+        #expect(sources.status.count == n + 1)
+        #expect(sources.status["scripts/4199.txt"]?.size == 9)
+        #expect(sources.status["voice.cfg"]?.size == 1)
+    }
+
     @Test func missingInputOfAnInstanceAndReportedOnce() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
