@@ -53,17 +53,14 @@ public struct JobfileLoader {
 
     public func load() throws(UsageError) -> Jobfile {
         var d = DiagnosticBag()
-        if var deep = flowNestingDepthExceeds(text, limit: Self.maximumNesting) {
-            deep.file = displayName
-            throw UsageError("the Jobfile nests deeper than \(Self.maximumNesting) levels", at: deep)
-        }
         // Every scalar stays a string: a Jobfile has no typed values, so nothing is guessed.
         let read: YAMLDocument?
         do {
-            read = try YAMLDocument.parse(text, expansionLimit: Self.maximumExpandedBytes)
+            read = try YAMLDocument.parse(text, expansionLimit: Self.maximumExpandedBytes, flowNestingLimit: Self.maximumNesting)
         } catch {
-            throw UsageError("invalid YAML: \(error.message)",
-                             at: SourceLocation(file: displayName, line: error.line, column: error.column))
+            let place = SourceLocation(file: displayName, line: error.line, column: error.column)
+            if error.tooDeep { throw UsageError("the Jobfile nests deeper than \(Self.maximumNesting) levels", at: place) }
+            throw UsageError("invalid YAML: \(error.message)", at: place)
         }
         guard let document = read else {
             throw UsageError("the Jobfile is empty", at: SourceLocation(file: displayName, line: 1, column: 1))

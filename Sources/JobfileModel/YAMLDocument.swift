@@ -55,10 +55,15 @@ struct YAMLDocument: Sendable {
         var message: String
         var line: Int
         var column: Int
+        /// Flow collections (`[`, `{`) nested deeper than the limit: the place is the first
+        /// one past it. Checked as the events come, so the parser stops there.
+        var tooDeep = false
     }
 
-    /// Reads the single document of `text`; nil when the stream holds none.
-    static func parse(_ text: String, expansionLimit: Int) throws(Problem) -> YAMLDocument? {
+    /// Reads the single document of `text`; nil when the stream holds none. Flow collections
+    /// may nest `flowNestingLimit` deep (block nesting costs indentation, so it cannot get
+    /// deep cheaply).
+    static func parse(_ text: String, expansionLimit: Int, flowNestingLimit: Int = .max) throws(Problem) -> YAMLDocument? {
         var text = text
         let result: Result<YAMLDocument?, Problem> = text.withUTF8 { bytes in
             var parser = yaml_parser_t()
@@ -68,7 +73,7 @@ struct YAMLDocument: Sendable {
             defer { yaml_parser_delete(&parser) }
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
-            var builder = Builder(expansionLimit: expansionLimit)
+            var builder = Builder(expansionLimit: expansionLimit, flowNestingLimit: flowNestingLimit)
             do throws(Problem) {
                 return .success(try builder.read(&parser))
             } catch {
@@ -82,15 +87,18 @@ struct YAMLDocument: Sendable {
     private struct Builder {
         var document = YAMLDocument()
         let expansionLimit: Int
+        let flowNestingLimit: Int
+        var flowDepth = 0
         /// For each node, its size with aliases written out (saturating past the limit).
         var sizes: [Int] = []
         var anchors: [String: YAMLNode] = [:]
         /// Open collections: where their children start in `pending`, and how they began.
-        var open: [(start: Int, kind: Kind, line: Int32, column: Int32, anchor: String?)] = []
+        var open: [(start: Int, kind: Kind, line: Int32, column: Int32, anchor: String?, flow: Bool)] = []
         var pending: [YAMLNode] = []
 
-        init(expansionLimit: Int) {
+        init(expansionLimit: Int, flowNestingLimit: Int) {
             self.expansionLimit = expansionLimit
+            self.flowNestingLimit = flowNestingLimit
         }
 
         mutating func read(_ parser: inout yaml_parser_t) throws(Problem) -> YAMLDocument? {
@@ -134,9 +142,13 @@ struct YAMLDocument: Sendable {
                     }
                     add(node)
                 case YAML_SEQUENCE_START_EVENT:
-                    open.append((pending.count, .sequence, line, column, Self.string(event.data.sequence_start.anchor)))
+                    let flow = event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
+                    try enter(flow: flow, line: line, column: column)
+                    open.append((pending.count, .sequence, line, column, Self.string(event.data.sequence_start.anchor), flow))
                 case YAML_MAPPING_START_EVENT:
-                    open.append((pending.count, .mapping, line, column, Self.string(event.data.mapping_start.anchor)))
+                    let flow = event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                    try enter(flow: flow, line: line, column: column)
+                    open.append((pending.count, .mapping, line, column, Self.string(event.data.mapping_start.anchor), flow))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     try close()
                 default:
@@ -154,8 +166,18 @@ struct YAMLDocument: Sendable {
             }
         }
 
+        mutating func enter(flow: Bool, line: Int32, column: Int32) throws(Problem) {
+            guard flow else { return }
+            flowDepth += 1
+            if flowDepth > flowNestingLimit {
+                throw Problem(message: "nested deeper than \(flowNestingLimit) levels", line: Int(line), column: Int(column),
+                              tooDeep: true)
+            }
+        }
+
         mutating func close() throws(Problem) {
             let frame = open.removeLast()
+            if frame.flow { flowDepth -= 1 }
             let count = pending.count - frame.start
             if frame.kind == .mapping { try checkDuplicateKeys(pending[frame.start...]) }
             var size = 1

@@ -363,6 +363,13 @@ struct JobfileErrorTests {
         expectDiagnostic(e, line: 1, column: 524, "nests deeper than 512 levels")
     }
 
+    @Test func aMillionOpenBracketsAreRefusedAtTheFirstPastTheLimit() throws {
+        // Mappings count too; the parser stops at the 513th, without reading the rest.
+        let d = try singleError("vars: " + String(repeating: "{a: [", count: 500_000) + "\n")
+        // Each "{a: [" opens two: the 513th opening is the `{` of the 257th group.
+        expectDiagnostic(d, line: 1, column: 7 + 256 * 5, "nests deeper than 512 levels")
+    }
+
     @Test func bracketsInQuotesAndCommentsAreNotNesting() throws {
         let many = String(repeating: "[", count: 600)
         let jf = try load("""
