@@ -71,7 +71,7 @@ public final class Builder: @unchecked Sendable {
                                   outputStatus: outputStatus)
         let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
 
-        let upToDateAtStart = judge.upToDateAtStart(closure)
+        var upToDateAtStart = judge.upToDateAtStart(closure)
         var run = SchedulerState(graph: graph, closure: closure, state: state)
         var summary = BuildSummary()
         summary.dryRun = options.dryRun
@@ -98,14 +98,17 @@ public final class Builder: @unchecked Sendable {
         func report(_ i: Int, _ status: InstanceStatus, _ reason: RebuildReason, duration: Double = 0,
                     failure: String? = nil, log: String? = nil, commands: [String]? = nil, attempts: Int = 0,
                     kind: FailureKind? = nil) -> InstanceReport {
-            let inst = graph.instances[i]
-            return InstanceReport(index: i, name: inst.name, rule: inst.rule, outputs: inst.outputs, status: status,
-                                  reason: reason, durationSeconds: duration,
+            // Fields, not the whole instance: a report is made for each of 100,000 skips.
+            let instances = graph.jobfile.instances
+            let outputs = instances[i].outputs
+            return InstanceReport(index: i, name: instances[i].name, rule: instances[i].rule, outputs: outputs,
+                                  status: status, reason: reason, durationSeconds: duration,
                                   // Rendered only where they are shown: for -n and failures.
                                   commands: commands ?? (status == .failed || (options.dryRun && status == .built)
-                                      ? inst.invocation.commands.map { $0.display(outputs: inst.outputs) } : []),
+                                      ? instances[i].invocation.commands.map { $0.display(outputs: outputs) } : []),
                                   failure: failure, logPath: log, attempts: attempts, failureKind: kind,
-                                  startSeconds: runStarted[i].map { $0 - started }, slot: runSlot[i])
+                                  startSeconds: runStarted.isEmpty ? nil : runStarted[i].map { $0 - started },
+                                  slot: runSlot.isEmpty ? nil : runSlot[i])
         }
         // When and in which -j slot each instance ran, for the trace.
         var runStarted: [Int: Double] = [:]
@@ -370,6 +373,9 @@ public final class Builder: @unchecked Sendable {
             }
         }
         commitTimer?.cancel()
+        // Freed before the manifest is made: it is no longer read, and the manifest is where
+        // the build's memory peaks.
+        upToDateAtStart = []
         try? state.flush()
         store.flush()
         if let key = options.upToDateKey, !options.dryRun, !warned, summary.failed + summary.blocked + summary.fallback == 0,
