@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "JobStateTests", dependencies: ["JobTestSupport", "JobState", "JobBasics"],
                     swiftSettings: strict),
         .testTarget(name: "JobEngineTests",
-                    dependencies: ["JobEngine", "JobfileModel", "JobGraph", "JobState", "JobBasics", "JobRecipes"],
+                    dependencies: ["JobTestSupport", "JobEngine", "JobfileModel", "JobGraph", "JobState", "JobBasics", "JobRecipes"],
                     swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["job"], swiftSettings: strict),
     ]
