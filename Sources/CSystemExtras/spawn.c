@@ -14,6 +14,7 @@
 // the errno to report: EACCES if some candidate had it, else the last one's.
 static int exec_in_path(const char *file, char *const argv[], char *const envp[], const char *path,
                         char *buffer) {
+    if (*file == '\0') return ENOENT;
     if (strchr(file, '/') != NULL) {
         execve(file, argv, envp);
         return errno;

@@ -53,8 +53,13 @@ struct SystemProcessRunnerTests {
     }
 
     @Test func anUnknownProgramIsALaunchError() async throws {
-        await #expect(throws: ProcessLaunchError.self) {
-            _ = try await runner.run(ProcessSpec(argv: ["job-no-such-program-here"]), logDescriptor: 1)
+        for name in ["job-no-such-program-here", "", "/nonexistent/job-program"] {
+            do {
+                _ = try await runner.run(ProcessSpec(argv: [name]), logDescriptor: 1)
+                Issue.record("'\(name)' ran")
+            } catch let e as ProcessLaunchError {
+                #expect(e.reason == String(cString: strerror(ENOENT)), "\(name)")
+            }
         }
     }
 
