@@ -90,6 +90,43 @@ struct UpToDateManifestTests {
         #expect(try FileOperations.readFile(f.manifest) == after)
     }
 
+    @Test func aManifestOfThousandsIsCheckedInSlicesEachTouchSeenAndAnyEditFound() throws {
+        // 3,000 files: checked in slices on every core. Touches in the first and the last
+        // slice are remembered; an edit anywhere makes the check fail, however early another
+        // slice stops.
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let paths = try (0..<3000).map { try dir.write("in/\($0).txt", "content \($0)") }
+        waitOutRacyWindow()
+        let entries = try paths.map { path in
+            UpToDateManifest.Entry(path: path, kind: .file, status: FileStatus.of(path), digest: try hashFile(atPath: path))
+        }
+        let manifest = dir.file("uptodate.bin")
+        try UpToDateManifest(key: key, pathVariable: nil, globs: [], entries: entries).write(to: manifest)
+        func check() -> Bool {
+            UpToDateManifest.check(at: manifest, key: key, searchPath: "/usr/bin", databasePath: dir.file("state.db"),
+                                   globStems: { _ in [] })
+        }
+        #expect(check())
+        try setModificationTime(paths[5], seconds: 1_000_000)
+        try setModificationTime(paths[2990], seconds: 1_000_000)
+        waitOutRacyWindow()
+        let before = try FileOperations.readFile(manifest)
+        #expect(check())
+        #expect(try FileOperations.readFile(manifest) != before, "the touches are written back")
+        let after = try FileOperations.readFile(manifest)
+        #expect(check())
+        #expect(try FileOperations.readFile(manifest) == after, "and not hashed again")
+        for edited in [10, 1600, 2999] {
+            let original = try FileOperations.readFile(paths[edited])
+            try FileOperations.writeFile(paths[edited], Array("edited \(edited)".utf8))
+            #expect(!check(), "edit of entry \(edited)")
+            try FileOperations.writeFile(paths[edited], original)
+        }
+        try FileManager.default.removeItem(atPath: paths[2500])
+        #expect(!check(), "a missing file")
+    }
+
     @Test func aTouchedLargeFileIsRememberedInTheStatCacheToo() throws {
         let dir = try TemporaryDirectory()
         let big = try dir.write("in/big.bin", pseudoRandomBytes(count: 1 << 20, seed: 4))
