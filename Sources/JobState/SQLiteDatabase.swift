@@ -22,7 +22,14 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     // close_v2: the handle lives on until its last prepared statement is finalized, whatever
     // order the statements held by this and other objects are released in.
-    deinit { sqlite3_close_v2(handle) }
+    deinit { if let handle { sqlite3_close_v2(handle) } }
+
+    /// Closes the connection now (once the statements prepared on it are released): the last
+    /// connection to close copies the WAL into the database and removes it.
+    func close() {
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
 
     func execute(_ sql: String) throws(SQLiteError) {
         var error: UnsafeMutablePointer<CChar>?

@@ -76,9 +76,16 @@ final class SmallBlobTable: @unchecked Sendable {
         }
     }
 
-    /// Writes what waits, in one transaction.
+    /// Writes what waits, in one transaction, and closes the table (the next use opens it
+    /// again): a process may end without releasing the store.
     func flush() {
-        lock.withLock { _ in writePending() }
+        lock.withLock { _ in
+            writePending()
+            select = nil
+            insert = nil
+            database?.close()
+            database = nil
+        }
     }
 
     private func writePending() {

@@ -289,6 +289,12 @@ public final class StateDatabase: @unchecked Sendable {
         try s.run()
     }
 
+    /// Closes the database: its tables stay readable in memory, nothing more is written.
+    public func close() {
+        statements.removeAll()
+        db.close()
+    }
+
     public func flush() throws {
         guard !pendingFiles.isEmpty else { return }
         let batch = pendingFiles
