@@ -27,6 +27,8 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// Closes the connection now (once the statements prepared on it are released): the last
     /// connection to close copies the WAL into the database and removes it.
     func close() {
+        begin = nil
+        commit = nil
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }

@@ -36,6 +36,16 @@ import Testing
         try expectFastNoOp(p)
     }
 
+    @Test func aBuildEndsWithItsDatabasesClosed() throws {
+        // job ends without freeing its tables, but closes its databases: their logs (WAL) are
+        // copied back and removed, as when the last connection closes.
+        let p = try project()
+        #expect(try p.job(["build"]).status == 0)
+        #expect(p.exists("cache/state.db"))
+        #expect(p.exists("cache/store/small.db"), "the small outputs are rows")
+        for log in ["cache/state.db-wal", "cache/store/small.db-wal"] { #expect(!p.exists(log), "\(log) left") }
+    }
+
     @Test func theFullPathOfANoOpWritesTheManifestAgain() throws {
         // Judged up to date before the build loop, each instance's files must still be known
         // to the build, or no manifest could be written.
