@@ -26,7 +26,9 @@ struct SchedulerState {
     var completed = 0
     var stopping = false
 
-    init(graph: BuildGraph, closure: [Int], state: StateDatabase) {
+    /// `settledFirst`: instances without dependencies that the caller settles before the
+    /// build loop, so that they never go through the ready queue.
+    init(graph: BuildGraph, closure: [Int], state: StateDatabase, settledFirst: (Int) -> Bool = { _ in false }) {
         self.graph = graph
         let n = graph.instances.count
         inClosure = [Bool](repeating: false, count: n)
@@ -43,7 +45,7 @@ struct SchedulerState {
         }
         for i in closure {
             remainingDependencies[i] = graph.dependencies[i].count
-            if remainingDependencies[i] == 0 { ready.push(i, priority: priority[i]) }
+            if remainingDependencies[i] == 0 && !settledFirst(i) { ready.push(i, priority: priority[i]) }
         }
     }
 
