@@ -17,7 +17,7 @@ extension Builder {
         // Every source once (the keys of `sources`), every output once (one rule makes each).
         func add(_ path: String) -> Bool {
             // A file judged without a digest (none should be): no manifest.
-            guard let (digest, status) = digests.known(path) else { return false }
+            guard let (digest, status) = digests.knownOrVouched(path) else { return false }
             entries.append(.init(path: path, kind: .file, status: status, digest: digest))
             var parent = Substring(path)
             // Slashes found in the UTF-8 bytes: by `Character`, each search checks grapheme breaks.

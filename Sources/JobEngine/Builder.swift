@@ -140,7 +140,7 @@ public final class Builder: @unchecked Sendable {
         var commitTimer: Task<Void, Never>?
         for i in closure {
             guard let found = upToDateAtStart[i] else { continue }
-            run.settle(i, outputs: judge.adoptUpToDate(found), failed: false)
+            run.settle(i, outputs: found.outputs, failed: false)
             finish(report(i, .skipped, .upToDate))
         }
         // Read no more: freed before the loop and the manifest, where the build's memory peaks.

@@ -110,11 +110,11 @@ struct DecisionMaker {
 }
 
 /// What pre-judging found for an instance up to date as the build starts: the outputs of its
-/// last run, and its files with the digests and statuses the stat cache vouched for (kept, so
-/// that the build loop does not look each up again in tables of 200,000 paths).
+/// last run. Its files' digests are the stat cache's, which vouched for each of them: the
+/// manifest takes them from there (`FileDigests.knownOrVouched`), so the build does not copy
+/// 200,000 of them into its own table.
 struct FoundUpToDate {
     var outputs: [OutputRecord]
-    var files: [(path: String, digest: ContentDigest, status: FileStatus)]
 }
 
 extension DecisionMaker {
@@ -124,19 +124,17 @@ extension DecisionMaker {
     /// outputs are that run's, each file's digest vouched for by the stat cache. Nothing here
     /// writes: it reads the plan, the state and the statuses, which nothing changes until the
     /// loop starts. An instance left out is judged by `decide`, which finds what this finds
-    /// and also hashes, restores and explains; `adoptUpToDate` makes the loop's skip of an
-    /// instance found here the same as `decide`'s.
+    /// and also hashes, restores and explains. An instance found here is settled with its last
+    /// run's outputs; its files' digests stay the stat cache's (`FileDigests.knownOrVouched`).
     func upToDateAtStart(_ closure: [Int]) -> [FoundUpToDate?] {
         let instances = graph.jobfile.instances
         return Self.perInstance(closure, count: instances.count, empty: nil) { i -> FoundUpToDate? in
             var inputs: [(path: String, digest: ContentDigest)] = []
             inputs.reserveCapacity(instances[i].inputs.count)
-            var found = FoundUpToDate(outputs: [], files: [])
             for path in instances[i].inputs {
                 guard graph.producer[path] == nil, let status = sources.status[path],
                       let cached = state.files[path], cached.status == status else { return nil }
                 inputs.append((path, cached.digest))
-                found.files.append((path, cached.digest, status))
             }
             guard let record = state.rules[instances[i].name], record.key == material(i, inputs: inputs).key
             else { return nil }
@@ -145,19 +143,9 @@ extension DecisionMaker {
                 guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i][n], status.isRegularFile,
                       let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
                 else { return nil }
-                found.files.append((o.path, o.digest, status))
             }
-            found.outputs = record.outputs
-            return found
+            return FoundUpToDate(outputs: record.outputs)
         }
-    }
-
-    /// The skip of an instance that `upToDateAtStart` found up to date: its files' digests
-    /// become known to this build, as `decide` would have made them, and its outputs are those
-    /// of its last run.
-    func adoptUpToDate(_ found: FoundUpToDate) -> [OutputRecord] {
-        for f in found.files { digests.adopt(f.path, digest: f.digest, status: f.status) }
-        return found.outputs
     }
 
     /// The status of every output of `closure` now, split across the cores (see `outputStatus`).

@@ -41,16 +41,18 @@ public final class FileDigests: @unchecked Sendable {
         return d
     }
 
-    /// Takes `digest` for the file at `path`, whose status is `status` and whose stat cache
-    /// record says so: what `digest(of:status:)` does when the cache answers.
-    public func adopt(_ path: String, digest: ContentDigest, status: FileStatus) {
-        // One lookup: the default is stored only when the path is not known yet.
-        _ = { (_: inout (digest: ContentDigest, status: FileStatus?)) in }(&known[path, default: (digest, status)])
-    }
-
     /// The digest found for `path` in this build, if any, with its status when it can be trusted.
     public func known(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
         known[path]
+    }
+
+    /// The digest found for `path` in this build, or else the stat cache's record: for a file
+    /// that the build did not look at because the stat cache vouched for it when the build
+    /// started (an instance judged up to date then: see `DecisionMaker.upToDateAtStart`).
+    /// Only for such files: any other file of the build is in `known`.
+    public func knownOrVouched(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
+        if let k = known[path] { return k }
+        return state.files[path].map { ($0.digest, $0.status) }
     }
 
     /// Records what `job` just wrote at `path`, so that it is not hashed again.

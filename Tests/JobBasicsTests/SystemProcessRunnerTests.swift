@@ -171,8 +171,13 @@ struct SystemProcessRunnerTests {
     }
 
     @Test func aCommandThatIgnoresTERMIsKilledAfterTheGrace() async throws {
-        let task = Task { try await run("trap '' TERM; sleep 30 & wait; sleep 30") }
-        try await Task.sleep(for: .milliseconds(200))
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // Cancelled once the shell ignores TERM (under load, starting it can take longer than
+        // any fixed pause).
+        let ready = dir.file("ready")
+        let task = Task { try await run("trap '' TERM; touch '\(ready)'; sleep 30 & wait; sleep 30") }
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: ready) })
         task.cancel()
         #expect(try await task.value.outcome == .signaled(SIGKILL))
     }
