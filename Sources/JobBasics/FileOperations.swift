@@ -144,14 +144,21 @@ public enum FileOperations {
     }
 
     public static func writeFile(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+        try writeFile(path, parts: [bytes])
+    }
+
+    /// Writes the parts one after the other, as one file.
+    public static func writeFile(_ path: String, parts: [[UInt8]]) throws(FileSystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileSystemError("create", path, errno: errno) }
         defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", path, errno: errno) }
-            written += w
+        for bytes in parts {
+            var written = 0
+            while written < bytes.count {
+                let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", path, errno: errno) }
+                written += w
+            }
         }
     }
 
@@ -159,9 +166,14 @@ public enum FileOperations {
     /// process's own), then renamed over it. A crash leaves the old file or none; a reader never
     /// sees half of one.
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+        try writeFileAtomically(path, parts: [bytes])
+    }
+
+    /// `writeFileAtomically` of the parts written one after the other.
+    public static func writeFileAtomically(_ path: String, parts: [[UInt8]]) throws(FileSystemError) {
         let temporary = path + ".\(getpid()).tmp"
         do {
-            try writeFile(temporary, bytes)
+            try writeFile(temporary, parts: parts)
             try rename(temporary, to: path)
         } catch {
             try? removeFile(temporary)

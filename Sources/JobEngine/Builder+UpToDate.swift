@@ -10,15 +10,14 @@ extension Builder {
     /// only takes the full path.
     func writeUpToDateManifest(key: ContentDigest, closure: [Int], sources: SourceFiles, digests: FileDigests,
                                tools: [String: FileStatus]) {
-        var entries: [UpToDateManifest.Entry] = []
-        entries.reserveCapacity(sources.status.count + closure.count + 16)
+        var encoder = UpToDateManifest.Encoder(expectedEntries: sources.status.count + closure.count + 16)
         var directories = Set<String>()
         var lastParent: Substring = ""
         // Every source once (the keys of `sources`), every output once (one rule makes each).
         func add(_ path: String) -> Bool {
             // A file judged without a digest (none should be): no manifest.
             guard let (digest, status) = digests.knownOrVouched(path) else { return false }
-            entries.append(.init(path: path, kind: .file, status: status, digest: digest))
+            encoder.append(.init(path: path, kind: .file, status: status, digest: digest))
             var parent = Substring(path)
             // Slashes found in the UTF-8 bytes: by `Character`, each search checks grapheme breaks.
             guard let slash = parent.utf8.lastIndex(of: UInt8(ascii: "/")), slash != parent.startIndex else { return true }
@@ -38,18 +37,17 @@ extension Builder {
         }
         for directory in directories.sorted() {
             guard let st = FileStatus.ofLink(directory) else { return }
-            entries.append(.init(path: directory, kind: .directory, status: st))
+            encoder.append(.init(path: directory, kind: .directory, status: st))
         }
         if let st = FileStatus.ofLink(cache.database) {
-            entries.append(.init(path: cache.database, kind: .identity, status: st))
+            encoder.append(.init(path: cache.database, kind: .identity, status: st))
         }
         for (path, status) in tools.sorted(by: { $0.key < $1.key }) {
-            entries.append(.init(path: path, kind: .tool, status: status))
+            encoder.append(.init(path: path, kind: .tool, status: status))
         }
         let pathVariable = tools.isEmpty ? nil : ToolIdentities.searchPath
-        let manifest = UpToDateManifest(key: key, pathVariable: pathVariable,
-                                        globs: graph.jobfile.globs.map { .init(pattern: $0.pattern, stems: $0.stems) },
-                                        entries: entries)
-        try? manifest.write(to: cache.upToDate)
+        try? UpToDateManifest.write(encoder, key: key, pathVariable: pathVariable,
+                                    globs: graph.jobfile.globs.map { .init(pattern: $0.pattern, stems: $0.stems) },
+                                    to: cache.upToDate)
     }
 }
