@@ -18,6 +18,9 @@ import Testing
             logPath = directory + "/server.log"
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", script, portFile, logPath]
+            // Its own directory: the tests share one process, whose working directory an engine
+            // test may have moved into a directory it is about to remove.
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
             let errors = directory + "/server.err"
             _ = FileManager.default.createFile(atPath: errors, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: errors)
