@@ -24,12 +24,8 @@ public struct SystemProcessRunner: ProcessRunner, ProcessStarter {
     }
 
     public func run(_ spec: ProcessSpec, output: Int32, error: Int32) async throws -> ProcessOutcome {
-        guard let program = spec.argv.first else {
-            throw ProcessLaunchError(command: "", reason: "empty command")
-        }
         try Task.checkCancellation()
-        let pid = try spawn(spec, program: program, output: output, error: error)
-        let child = ChildProcess(pid: pid, grace: grace)
+        let child = try spawn(spec, output: output, error: error)
         return await withTaskCancellationHandler {
             // Waited for by a thread of its own: blocking in `waitid` on a thread of the
             // concurrency pool would take it from the scheduler.
@@ -43,15 +39,16 @@ public struct SystemProcessRunner: ProcessRunner, ProcessStarter {
 
     public func start(_ spec: ProcessSpec, output: Int32, error: Int32,
                       exited: @escaping @Sendable (ProcessOutcome) -> Void) throws -> any StartedProcess {
-        guard let program = spec.argv.first else {
-            throw ProcessLaunchError(command: "", reason: "empty command")
-        }
-        let child = ChildProcess(pid: try spawn(spec, program: program, output: output, error: error), grace: grace)
+        let child = try spawn(spec, output: output, error: error)
         WaitingThreads.shared.wait(for: child, then: exited)
         return child
     }
 
-    func spawn(_ spec: ProcessSpec, program: String, output: Int32, error: Int32) throws -> pid_t {
+    /// Starts `spec` (not yet waited for).
+    func spawn(_ spec: ProcessSpec, output: Int32, error: Int32) throws -> ChildProcess {
+        guard let program = spec.argv.first else {
+            throw ProcessLaunchError(command: "", reason: "empty command")
+        }
         let argv = CStringArray(spec.argv)
         let environment = CStringArray(InheritedEnvironment.entries(updating: spec.environment))
         var pid: pid_t = 0
@@ -67,7 +64,7 @@ public struct SystemProcessRunner: ProcessRunner, ProcessStarter {
         guard rc == 0 else {
             throw ProcessLaunchError(command: program, reason: String(cString: strerror(rc)))
         }
-        return pid
+        return ChildProcess(pid: pid, grace: grace)
     }
 }
 

@@ -139,8 +139,8 @@ public final class Builder: @unchecked Sendable {
         var batch = CommitBatch()
         var commitTimer: Task<Void, Never>?
         for i in closure {
-            guard let found = upToDateAtStart[i] else { continue }
-            run.settle(i, outputs: found.outputs, failed: false)
+            guard let outputs = upToDateAtStart[i] else { continue }
+            run.settle(i, outputs: outputs, failed: false)
             finish(report(i, .skipped, .upToDate))
         }
         // Read no more: freed before the loop and the manifest, where the build's memory peaks.
@@ -192,7 +192,7 @@ public final class Builder: @unchecked Sendable {
                 commitTimer = nil
                 let entries = batch.take()
                 func fail(_ e: CommitBatch.Entry, _ error: any Error) {
-                    for t in e.temporaries { try? FileOperations.removeFile(t) }
+                    Executor.remove(e.temporaries)
                     run.settle(e.index, outputs: nil, failed: true)
                     finish(report(e.index, .failed, e.decision.reason, failure: "\(error)", attempts: e.attempts, kind: .job))
                     if !options.keepGoing { run.stopping = true }
@@ -357,7 +357,7 @@ public final class Builder: @unchecked Sendable {
                         finish(report(i, .fallback, decision.reason, duration: duration, failure: inFallback[i],
                                       log: FileOperations.exists(log) ? log : nil, attempts: attempts))
                     } catch {
-                        for t in temporaries { try? FileOperations.removeFile(t) }
+                        Executor.remove(temporaries)
                         run.settle(i, outputs: nil, failed: true)
                         finish(report(i, .failed, decision.reason, failure: "\(error)", kind: .job))
                         if !options.keepGoing { run.stopping = true }
@@ -373,7 +373,7 @@ public final class Builder: @unchecked Sendable {
                                                     reportDuration: duration, attempts: attempts, restored: restored),
                                   scheduler: run)
                     } catch {
-                        for t in temporaries { try? FileOperations.removeFile(t) }
+                        Executor.remove(temporaries)
                         run.settle(i, outputs: nil, failed: true)
                         finish(report(i, .failed, decision.reason, failure: "\(error)", attempts: attempts, kind: .job))
                         if !options.keepGoing { run.stopping = true }
@@ -399,30 +399,27 @@ public final class Builder: @unchecked Sendable {
     /// them), but the rule is not recorded as done, so the next build tries its recipe again.
     func commitFallback(_ i: Int, temporaries: [String], digests newDigests: [ContentDigest], state: StateDatabase,
                         fileDigests: FileDigests) throws -> [OutputRecord] {
-        let inst = graph.instances[i]
-        for (out, d) in zip(inst.outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
+        try refuseOverwriting(i, with: newDigests, state: state)
+        let outputs = zip(graph.instances[i].outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
+        try state.recordProduced(outputs)
+        return try place(i, temporaries: temporaries, outputs: outputs, fileDigests: fileDigests)
+    }
+
+    /// Throws for an output of `i` at which a file stands that `job` did not make, unless it
+    /// is byte-identical to the new one (it is adopted) or `--allow-overwrite`.
+    func refuseOverwriting(_ i: Int, with newDigests: [ContentDigest], state: StateDatabase) throws {
+        for (out, d) in zip(graph.instances[i].outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
             if options.allowOverwrite || (try? hashFile(atPath: out)) == d { continue }
             throw OverwriteRefused(path: out)
         }
-        let outputs = zip(inst.outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
-        try state.recordProduced(outputs)
-        for (tmp, out) in zip(temporaries, inst.outputs) { try FileOperations.rename(tmp, to: out) }
-        for o in outputs { fileDigests.set(o.path, digest: o.digest, status: FileStatus.of(o.path), trusted: true) }
-        return outputs
     }
 
     /// What recording a prepared result will write, once it is known that its outputs may be
-    /// put in place: a file `job` did not make is not replaced (unless it is byte-identical,
-    /// or `--allow-overwrite`).
+    /// put in place (`refuseOverwriting`).
     func checkedRecord(_ i: Int, decision: Decision, digests newDigests: [ContentDigest], duration: Double,
                        state: StateDatabase) throws -> RuleRecord {
-        let inst = graph.instances[i]
-        for (out, d) in zip(inst.outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
-            if options.allowOverwrite { continue }
-            if (try? hashFile(atPath: out)) == d { continue }   // adopt an identical file
-            throw OverwriteRefused(path: out)
-        }
-        let outputs = zip(inst.outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
+        try refuseOverwriting(i, with: newDigests, state: state)
+        let outputs = zip(graph.instances[i].outputs, newDigests).map { OutputRecord(path: $0, digest: $1) }
         let inputs = decision.material.inputs.map { OutputRecord(path: $0.path, digest: $0.digest) }
         return RuleRecord(key: decision.key, outputs: outputs, durationSeconds: duration,
                           recipeDigest: decision.material.recipeDigest, inputs: inputs)

@@ -109,14 +109,6 @@ struct DecisionMaker {
     }
 }
 
-/// What pre-judging found for an instance up to date as the build starts: the outputs of its
-/// last run. Its files' digests are the stat cache's, which vouched for each of them: the
-/// manifest takes them from there (`FileDigests.knownOrVouched`), so the build does not copy
-/// 200,000 of them into its own table.
-struct FoundUpToDate {
-    var outputs: [OutputRecord]
-}
-
 extension DecisionMaker {
     /// Which instances of `closure` are up to date as the build starts, judged on every core
     /// before the build loop, for the no-op of a large build: those that read only sources
@@ -124,11 +116,13 @@ extension DecisionMaker {
     /// outputs are that run's, each file's digest vouched for by the stat cache. Nothing here
     /// writes: it reads the plan, the state and the statuses, which nothing changes until the
     /// loop starts. An instance left out is judged by `decide`, which finds what this finds
-    /// and also hashes, restores and explains. An instance found here is settled with its last
-    /// run's outputs; its files' digests stay the stat cache's (`FileDigests.knownOrVouched`).
-    func upToDateAtStart(_ closure: [Int]) -> [FoundUpToDate?] {
+    /// and also hashes, restores and explains. For each instance found here: the outputs of its
+    /// last run, with which it is settled (nil for the others). Its files' digests stay the
+    /// stat cache's, which vouched for them: the manifest reads them there
+    /// (`FileDigests.knownOrVouched`), so the build does not copy 200,000 into its own table.
+    func upToDateAtStart(_ closure: [Int]) -> [[OutputRecord]?] {
         let instances = graph.jobfile.instances
-        return Self.perInstance(closure, count: instances.count, empty: nil) { i -> FoundUpToDate? in
+        return Self.perInstance(closure, count: instances.count, empty: nil) { i -> [OutputRecord]? in
             var inputs: [(path: String, digest: ContentDigest)] = []
             inputs.reserveCapacity(instances[i].inputs.count)
             for path in instances[i].inputs {
@@ -144,7 +138,7 @@ extension DecisionMaker {
                       let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
                 else { return nil }
             }
-            return FoundUpToDate(outputs: record.outputs)
+            return record.outputs
         }
     }
 

@@ -83,10 +83,7 @@ extension Executor {
             do {
                 let process = try starter.start(spec, output: log, error: log) { outcome in
                     if run.isCancelled { return end(.interrupted) }
-                    guard outcome.isSuccess else {
-                        return end(.failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start,
-                                           kind: FailureKind(outcome)))
-                    }
+                    guard outcome.isSuccess else { return end(.commandFailed(outcome, since: start)) }
                     step(k + 1)
                 }
                 run.started(process, step: k)

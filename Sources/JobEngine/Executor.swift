@@ -37,6 +37,11 @@ enum ExecutionResult: Sendable {
     case prepared(temporaries: [String], digests: [ContentDigest], durationSeconds: Double)
     case failed(message: String, tailOfLog: Bool, durationSeconds: Double, kind: FailureKind = .job)
     case interrupted
+
+    /// A command that ran and did not succeed (its log's tail tells why), in a job started at `start`.
+    static func commandFailed(_ outcome: ProcessOutcome, since start: Double) -> ExecutionResult {
+        .failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start, kind: FailureKind(outcome))
+    }
 }
 
 struct Executor: Sendable {
@@ -168,8 +173,7 @@ struct Executor: Sendable {
                     if Task.isCancelled { cleanUp(); return .interrupted }
                     if !outcome.isSuccess {
                         cleanUp()
-                        return .failed(message: "\(outcome)", tailOfLog: true, durationSeconds: monotonicSeconds() - start,
-                                       kind: FailureKind(outcome))
+                        return .commandFailed(outcome, since: start)
                     }
                 } catch is CancellationError {
                     cleanUp()

@@ -20,7 +20,10 @@ public protocol ContentStore: Sendable {
 extension ContentStore {
     public func flush() {}
 
-    public func keep(fileAt path: String) throws -> ContentDigest {
+    public func keep(fileAt path: String) throws -> ContentDigest { try hashAndInsert(fileAt: path) }
+
+    /// `keep` in two steps: hash the file, then insert it.
+    public func hashAndInsert(fileAt path: String) throws -> ContentDigest {
         let digest = try hashFile(atPath: path)
         try insert(fileAt: path, digest: digest)
         return digest
@@ -74,9 +77,7 @@ public struct LocalContentStore: ContentStore {
             let digest = ContentDigest.of(bytes)
             if small.insert(bytes, digest: digest) { return digest }
         }
-        let digest = try hashFile(atPath: path)
-        try insert(fileAt: path, digest: digest)
-        return digest
+        return try hashAndInsert(fileAt: path)
     }
 
     public func flush() { small.flush() }

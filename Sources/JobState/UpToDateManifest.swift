@@ -124,29 +124,28 @@ public struct UpToDateManifest: Sendable {
     /// The entries' part of a manifest, encoded as they come: their fixed-width records and
     /// the blob of their paths, with no array of entries in between (at 100,000 rules, the
     /// 200,000 entries were where a build's memory peaked).
-    public struct Encoder: Sendable {
-        private(set) var records: [UInt8] = []
+    public struct Encoder {
+        private var writer = BinaryWriter()
         private(set) var paths: [UInt8] = []
         public private(set) var count = 0
 
+        var records: [UInt8] { writer.bytes }
+
         /// Sized once for `expectedEntries` (the blob grows as paths come).
         public init(expectedEntries: Int) {
-            records.reserveCapacity(expectedEntries * UpToDateManifest.entrySize)
+            writer.bytes.reserveCapacity(expectedEntries * UpToDateManifest.entrySize)
             paths.reserveCapacity(expectedEntries * 16)
         }
 
         public mutating func append(_ e: Entry) {
             let s = e.status ?? FileStatus(device: 0, inode: 0, size: 0, mtimeNs: 0, ctimeNs: 0)
-            var w = BinaryWriter()
-            swap(&w.bytes, &records)
-            w.bytes.append(e.kind.rawValue)
-            w.bytes.append(e.status == nil ? 1 : 0)
-            w.bytes.append(0); w.bytes.append(0)
-            w.u32(UInt32(paths.count))
-            w.u64(s.device); w.u64(s.inode); w.u64(UInt64(bitPattern: s.size))
-            w.u64(UInt64(bitPattern: s.mtimeNs)); w.u64(UInt64(bitPattern: s.ctimeNs))
-            w.u64(e.digest.high); w.u64(e.digest.low)
-            swap(&w.bytes, &records)
+            writer.bytes.append(e.kind.rawValue)
+            writer.bytes.append(e.status == nil ? 1 : 0)
+            writer.bytes.append(0); writer.bytes.append(0)
+            writer.u32(UInt32(paths.count))
+            writer.u64(s.device); writer.u64(s.inode); writer.u64(UInt64(bitPattern: s.size))
+            writer.u64(UInt64(bitPattern: s.mtimeNs)); writer.u64(UInt64(bitPattern: s.ctimeNs))
+            writer.u64(e.digest.high); writer.u64(e.digest.low)
             paths.append(contentsOf: e.path.utf8)
             paths.append(0)
             count += 1
