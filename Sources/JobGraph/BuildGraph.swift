@@ -6,7 +6,7 @@ public struct BuildGraph: Sendable {
     public let jobfile: Jobfile
     public var instances: [RuleInstance] { jobfile.instances }
     /// Output path -> the instance that writes it.
-    public let producer: [String: Int]
+    public let producer: OutputTable
     /// For each instance, the instances that produce its inputs (sorted, unique).
     public let dependencies: [[Int]]
     public let dependents: [[Int]]
@@ -16,11 +16,8 @@ public struct BuildGraph: Sendable {
     /// Builds the graph, or reports every cycle with the rules around it.
     public init(_ jobfile: Jobfile) throws(UsageError) {
         self.jobfile = jobfile
-        var producer: [String: Int] = [:]
-        producer.reserveCapacity(jobfile.instances.count)
-        for (i, inst) in jobfile.instances.enumerated() {
-            for out in inst.outputs { producer[out] = i }
-        }
+        // Made while loading, or now for a compiled plan (whose outputs have one writer each).
+        let producer = jobfile.outputTable ?? OutputTable.make(count: jobfile.instances.count) { jobfile.instances[$0].outputs }.table
         var deps = [[Int]](repeating: [], count: jobfile.instances.count)
         var dependents = [[Int]](repeating: [], count: jobfile.instances.count)
         for (i, inst) in jobfile.instances.enumerated() {

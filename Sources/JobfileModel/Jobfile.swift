@@ -22,6 +22,8 @@ public struct Jobfile: Sendable {
     public var targets: [String: TargetDefinition]
     /// The globs `foreach` read and what they matched.
     public var globs: [GlobRecord]
+    /// Each output's writer, when loading made it (the graph makes it otherwise).
+    public var outputTable: OutputTable? = nil
 }
 
 /// A glob pattern (relative to the root) and the stems it matched, in order.
@@ -88,6 +90,13 @@ public struct RuleInstance: Sendable {
         self.inputLocations = inputLocations
         self.outputLocations = outputLocations
     }
+
+    /// The place of an instance that could not be made: the load throws its errors first.
+    static let unmade = RuleInstance(rule: "", name: "", outputs: [], outputNames: [:], inputs: [],
+                                     invocation: RecipeInvocation(kind: "", commands: []), environment: [],
+                                     pool: nil, retries: 0, timeoutSeconds: nil, description: nil,
+                                     location: SourceLocation(file: "", line: 0, column: 0),
+                                     inputLocations: [], outputLocations: [])
 
     /// Where `path` was written in this rule, as an output or else as an input.
     public func location(of path: String) -> SourceLocation? {

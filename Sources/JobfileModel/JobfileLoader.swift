@@ -105,6 +105,7 @@ public struct JobfileLoader {
                               presets: presets, roots: rules.roots, rules: expansion.rules,
                               instances: expansion.instances, targets: targets, globs: expansion.globs)
         jobfile.poolRates = poolRates
+        jobfile.outputTable = expansion.outputTable
         return jobfile
     }
 

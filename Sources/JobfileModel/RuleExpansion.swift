@@ -1,5 +1,6 @@
 import JobBasics
 import JobRecipes
+import Synchronization
 
 /// What rule expansion reads from the rest of the Jobfile.
 struct ExpansionInputs {
@@ -19,6 +20,8 @@ struct RuleExpansion {
     var instances: [RuleInstance] = []
     /// Every glob read, with what it matched: the compiled plan stays valid while they match the same.
     var globs: [GlobRecord] = []
+    /// Each output's writer (by index in `instances` once every instance is made).
+    var outputTable: OutputTable?
 
     static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
                                         "retries", "retry_delay", "timeout", "description", "fallback"]
@@ -59,12 +62,12 @@ struct RuleExpansion {
         }
     }
 
-    /// What the first pass finds in one rule: its name and place, and its instances with
-    /// their outputs.
+    /// What the first pass finds in one rule: its name and place, and how many instances it
+    /// added to its chunk's pending ones.
     struct RuleOutline {
         var name: String
         var location: SourceLocation
-        var instances: [Pending]
+        var count: Int
     }
 
     /// Both passes split the rules (then the instances) across the cores: each chunk reads
@@ -79,81 +82,92 @@ struct RuleExpansion {
             var bag = DiagnosticBag()
             var globs: [GlobRecord] = []
             var outlines: [RuleOutline] = []
+            var pending: [Pending] = []
             for k in range {
-                if let o = outline(pairs[k], allowed: allowed, paths: paths, globs: &globs, diagnostics: &bag) {
+                if let o = outline(pairs[k], allowed: allowed, paths: paths, globs: &globs, pending: &pending,
+                                   diagnostics: &bag) {
                     outlines.append(o)
                 }
             }
-            return (outlines, globs, bag)
+            return (outlines, pending, globs, bag)
         }
-        var pending: [Pending] = []
-        var ruleOutputs: [String: [String]] = [:]
-        ruleOutputs.reserveCapacity(pairs.count)
-        var ruleOrder: [(String, SourceLocation)] = []
-        for (outlines, globs, bag) in outlined {
+        // The chunks' pending instances stay where they are (not copied into one array).
+        let pending = ChunkedList(outlined.map(\.1))
+        var ruleOrder: [(name: String, location: SourceLocation, instances: Range<Int>)] = []
+        var next = 0
+        for (outlines, _, globs, bag) in outlined {
             d.append(contentsOf: bag.diagnostics)
             self.globs += globs
             for o in outlines {
-                ruleOrder.append((o.name, o.location))
-                ruleOutputs[o.name] = o.instances.count == 1 ? o.instances[0].outputs : o.instances.flatMap(\.outputs)
-                pending += o.instances
+                ruleOrder.append((o.name, o.location, next..<(next + o.count)))
+                next += o.count
             }
         }
 
-        // Two instances may not write one file, nor share a name.
-        var writer: [String: Int] = [:]
-        var names: [String: Int] = [:]
-        writer.reserveCapacity(pending.count)
-        names.reserveCapacity(pending.count)
-        for (i, inst) in pending.enumerated() {
-            if names.updateValue(i, forKey: inst.name) != nil {
-                d.error("rule '\(inst.rule)' has two instances named '\(inst.name)' (repeated foreach values)", at: inst.location)
-            }
-            for out in inst.outputs {
-                if let j = writer[out] {
-                    let other = pending[j]
-                    d.error("'\(out)' is the output of both '\(other.name)' (line \(other.place(of: out).line)) and '\(inst.name)'",
-                            at: inst.place(of: out))
-                } else {
-                    writer[out] = i
+        // Two instances may not write one file. (Nor share a name: `outline` refuses that, a
+        // rule's instances being the only ones whose names can be equal.)
+        let (writers, conflicts) = OutputTable.make(count: pending.count) { pending[$0].outputs }
+        for c in conflicts {
+            let inst = pending[c.instance], other = pending[c.firstWriter], out = inst.outputs[c.output]
+            d.error("'\(out)' is the output of both '\(other.name)' (line \(other.place(of: out).line)) and '\(inst.name)'",
+                    at: inst.outputLocations[c.output])
+        }
+        outputTable = writers
+
+        // `${rules.X}`: the table of every rule's outputs is made if a recipe asks for it.
+        let ruleOutputs = RuleOutputs {
+            var table: [String: [String]] = [:]
+            table.reserveCapacity(ruleOrder.count)
+            for r in ruleOrder { table[r.name] = r.instances.flatMap { pending[$0].outputs } }
+            return table
+        }
+        // Each instance is made in its slot. One that fails (with an error) leaves an empty
+        // instance there, and its index in `unmade`.
+        var unmade: [Int] = []
+        let made = [RuleInstance](unsafeUninitializedCapacity: pending.count) { buffer, initialized in
+            let slots = InstanceSlots(base: buffer.baseAddress!)
+            let chunks = parallelChunks(pending.count) { range in
+                var bag = DiagnosticBag()
+                var failed: [Int] = []
+                for k in range {
+                    if let instance = finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, diagnostics: &bag) {
+                        (slots.base + k).initialize(to: instance)
+                    } else {
+                        (slots.base + k).initialize(to: .unmade)
+                        failed.append(k)
+                    }
                 }
+                return (failed, bag)
+            }
+            initialized = pending.count
+            for (failed, bag) in chunks {
+                d.append(contentsOf: bag.diagnostics)
+                unmade += failed
             }
         }
-
-        let finished = parallelChunks(pending.count) { range in
-            var bag = DiagnosticBag()
-            var made: [RuleInstance?] = []
-            made.reserveCapacity(range.count)
-            for k in range { made.append(finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, diagnostics: &bag)) }
-            return (made, bag)
-        }
-        // Pending instances come rule by rule, in `ruleOrder`: each rule's share is contiguous.
-        instances.reserveCapacity(pending.count)
-        rules.reserveCapacity(ruleOrder.count)
-        var madeByPending: [Bool] = []
-        madeByPending.reserveCapacity(pending.count)
-        for (made, bag) in finished {
-            d.append(contentsOf: bag.diagnostics)
-            for instance in made {
-                madeByPending.append(instance != nil)
-                if let instance { instances.append(instance) }
+        if unmade.isEmpty {
+            instances = made
+            rules = ruleOrder.map { RuleDefinition(name: $0.name, location: $0.location, instanceIndices: Array($0.instances)) }
+        } else {
+            // Rare (the load then throws its errors): the made instances, renumbered.
+            let failed = Set(unmade)
+            var next = 0
+            for r in ruleOrder {
+                var indices: [Int] = []
+                for k in r.instances where !failed.contains(k) {
+                    instances.append(made[k])
+                    indices.append(next)
+                    next += 1
+                }
+                rules.append(RuleDefinition(name: r.name, location: r.location, instanceIndices: indices))
             }
-        }
-        var k = 0, next = 0
-        for (name, location) in ruleOrder {
-            var indices: [Int] = []
-            while k < pending.count && pending[k].rule == name {
-                if madeByPending[k] { indices.append(next); next += 1 }
-                k += 1
-            }
-            rules.append(RuleDefinition(name: name, location: location, instanceIndices: indices))
         }
     }
 
     /// The first pass over one rule: its shape, its `foreach` values, and each instance's outputs
     /// (so that `${rules.X}` can name them anywhere). Nil when the rule has no instances to finish.
     func outline(_ p: (key: String, keyNode: YAMLNode, value: YAMLNode), allowed: Set<String>, paths: PathRules,
-                 globs: inout [GlobRecord], diagnostics d: inout DiagnosticBag) -> RuleOutline? {
+                 globs: inout [GlobRecord], pending: inout [Pending], diagnostics d: inout DiagnosticBag) -> RuleOutline? {
         let tree = inputs.tree
         let ruleLocation = tree.location(p.keyNode)
         if !isValidName(p.key) {
@@ -188,8 +202,9 @@ struct RuleExpansion {
             return nil
         }
         guard let bindings else { return nil }
-        var outline = RuleOutline(name: p.key, location: ruleLocation, instances: [])
+        var outline = RuleOutline(name: p.key, location: ruleLocation, count: 0)
         let optional = RuleFields(fields)
+        var instanceNames = Set<String>()
         for keys in bindings {
             var keyed: [String: String] = [:]
             for (k, v) in keys { keyed[k] = v }
@@ -198,7 +213,11 @@ struct RuleExpansion {
             guard let (outs, names) = readOutputs(outputField.value, scope: scope, paths: paths,
                                                    locations: &outputLocations, diagnostics: &d) else { continue }
             let name = keys.isEmpty ? p.key : p.key + "[" + keys.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "]"
-            outline.instances.append(Pending(rule: p.key, name: name, keys: keyed, fields: optional,
+            if bindings.count > 1 && !instanceNames.insert(name).inserted {
+                d.error("rule '\(p.key)' has two instances named '\(name)' (repeated foreach values)", at: ruleLocation)
+            }
+            outline.count += 1
+            pending.append(Pending(rule: p.key, name: name, keys: keyed, fields: optional,
                                              recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
                                              location: ruleLocation, outputLocations: outputLocations))
         }
@@ -244,7 +263,7 @@ struct RuleExpansion {
         return ok ? (outs, names) : nil
     }
 
-    func finish(_ p: Pending, ruleOutputs: [String: [String]], paths: PathRules,
+    func finish(_ p: Pending, ruleOutputs: RuleOutputs, paths: PathRules,
                 diagnostics d: inout DiagnosticBag) -> RuleInstance? {
         let tree = inputs.tree
         let errorsBefore = d.diagnostics.count
@@ -370,5 +389,50 @@ struct RuleExpansion {
         instance.retryDelaySeconds = retryDelay
         instance.fallback = fallback
         return instance
+    }
+}
+
+/// Every rule's outputs, for `${rules.RULE}`, made on first use: few Jobfiles use it, and the
+/// table of 100,000 rules costs 30 ms.
+final class RuleOutputs: @unchecked Sendable {
+    private let make: () -> [String: [String]]
+    private let table = Mutex<[String: [String]]?>(nil)
+
+    init(_ make: @escaping () -> [String: [String]]) { self.make = make }
+
+    var all: [String: [String]] {
+        table.withLock { table in
+            if let table { return table }
+            let made = make()
+            table = made
+            return made
+        }
+    }
+}
+
+/// Where the chunks of the second pass put their instances: each chunk writes its own slots.
+private struct InstanceSlots: @unchecked Sendable {
+    let base: UnsafeMutablePointer<RuleInstance>
+}
+
+/// The chunks' results read as one list, without copying them into one array.
+private struct ChunkedList<Element> {
+    let chunks: [[Element]]
+    let starts: [Int]
+    let count: Int
+
+    init(_ chunks: [[Element]]) {
+        self.chunks = chunks
+        var starts: [Int] = []
+        var n = 0
+        for c in chunks { starts.append(n); n += c.count }
+        self.starts = starts
+        count = n
+    }
+
+    subscript(k: Int) -> Element {
+        var c = chunks.count - 1
+        while starts[c] > k { c -= 1 }
+        return chunks[c][k - starts[c]]
     }
 }

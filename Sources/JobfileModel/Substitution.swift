@@ -12,7 +12,7 @@ struct SubstitutionScope {
     var outputs: [String]?
     var outputNames: [String: Int] = [:]
     /// Every rule's outputs, for `${rules.RULE}`; nil where not allowed.
-    var ruleOutputs: [String: [String]]?
+    var ruleOutputs: RuleOutputs?
 }
 
 /// One reference found in a string, or literal text.
@@ -146,7 +146,7 @@ enum Substitution {
             return nil
         }
         if name.hasPrefix("rules.") {
-            guard let ruleOutputs = scope.ruleOutputs else {
+            guard let ruleOutputs = scope.ruleOutputs?.all else {
                 diagnostics.error("'${\(name)}' cannot be used here", at: location)
                 return nil
             }

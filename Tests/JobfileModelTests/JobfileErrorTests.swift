@@ -231,6 +231,18 @@ struct JobfileErrorTests {
         expectDiagnostic(e, line: 4, column: 13, "'fixed.txt' is the output of both 'c[k=1]'", "and 'c[k=2]'")
     }
 
+    @Test func repeatedForeachValuesNameTwoInstancesAlike() {
+        let all = errors("""
+            rules:
+              c:
+                foreach: {k: ["1", "1"]}
+                output: ${k}.txt
+                run: x
+            """)
+        #expect(all.map(\.message) == ["rule 'c' has two instances named 'c[k=1]' (repeated foreach values)",
+                                        "'1.txt' is the output of both 'c[k=1]' (line 4) and 'c[k=1]'"])
+    }
+
     @Test func pathsOutsideTheProject() throws {
         let all = sortedByPlace(errors("""
             rules:

@@ -43,6 +43,33 @@ struct LargeJobfileTests {
         #expect(found.message == "'out/10.txt' is the output of both 'r10' (line \(3 + 4 * 10 + 2)) and 'again'")
     }
 
+    @Test func repeatedOutputsAreReportedInRuleOrderWhicheverTableHoldsThem() throws {
+        // The outputs are split among per-core tables by a hash; the errors still come in order.
+        var text = jobfile()
+        for (k, i) in [5_000, 10, 2_999, 4_444].enumerated() {
+            text += "  again\(k):\n    inputs: [src.txt]\n    output: out/\(i).txt\n    run: cp ${in} ${out}\n"
+        }
+        #expect(errors(text).map(\.message) == [5_000, 10, 2_999, 4_444].enumerated().map { k, i in
+            "'out/\(i).txt' is the output of both 'r\(i)' (line \(3 + 4 * i + 2)) and 'again\(k)'"
+        })
+    }
+
+    @Test func theOutputTableFindsEveryWriterAndNothingElse() {
+        let outputs = (0..<10_000).map { i in i % 7 == 0 ? ["o/\(i)", "p/\(i)"] : ["o/\(i)"] }
+        let (table, conflicts) = OutputTable.make(count: outputs.count) { outputs[$0] }
+        #expect(conflicts.isEmpty)
+        #expect(table.count == outputs.reduce(0) { $0 + $1.count })
+        #expect((0..<10_000).allSatisfy { table["o/\($0)"] == $0 && table["p/\($0)"] == ($0 % 7 == 0 ? $0 : nil) })
+        #expect(table["o/10000"] == nil)
+    }
+
+    @Test func ruleOutputsAreNamedAcrossChunks() throws {
+        var text = jobfile()
+        text += "  all:\n    inputs: [\"${rules.r5999}\", \"${rules.r0}\"]\n    output: all.txt\n    run: cat ${in} > ${out}\n"
+        let jobfile = try load(text)
+        #expect(jobfile.instances.last?.inputs == ["out/5999.txt", "out/0.txt"])
+    }
+
     @Test func manyInputsAreDedupedInOrderWithTheirPlaces() throws {
         // Past 16 inputs the repeats are found with a set instead of a linear search.
         let names = (0..<20).map { "in/\($0).txt" } + ["in/3.txt", "./in/19.txt", "in/20.txt"]
