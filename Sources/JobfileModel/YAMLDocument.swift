@@ -27,13 +27,13 @@ struct YAMLDocument: Sendable {
         var count: Int32
     }
 
-    private(set) var records: [Record] = []
-    private(set) var strings: [String] = []
-    private(set) var children: [YAMLNode] = []
-    private(set) var root = YAMLNode(id: 0)
+    var records: [Record] = []
+    var strings: [String] = []
+    var children: [YAMLNode] = []
+    var root = YAMLNode(id: 0)
     /// The first collection (in the order they end) whose size, with every alias written out,
     /// passes the limit given to `parse`, counted in scalar bytes and nodes.
-    private(set) var expansionOverflow: (line: Int, column: Int)?
+    var expansionOverflow: (line: Int, column: Int)?
 
     func record(_ node: YAMLNode) -> Record { records[Int(node.id)] }
 
@@ -66,16 +66,14 @@ struct YAMLDocument: Sendable {
     static func parse(_ text: String, expansionLimit: Int, flowNestingLimit: Int = .max) throws(Problem) -> YAMLDocument? {
         var text = text
         let result: Result<YAMLDocument?, Problem> = text.withUTF8 { bytes in
-            var parser = yaml_parser_t()
-            guard yaml_parser_initialize(&parser) == 1 else {
-                return .failure(Problem(message: "out of memory", line: 1, column: 1))
+            // A long Jobfile is read in parts at once when it can be (see `inParts`).
+            if let document = inParts(bytes, parts: partCount(bytes.count), expansionLimit: expansionLimit,
+                                      flowNestingLimit: flowNestingLimit) {
+                return .success(document)
             }
-            defer { yaml_parser_delete(&parser) }
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
-            var builder = Builder(expansionLimit: expansionLimit, flowNestingLimit: flowNestingLimit)
             do throws(Problem) {
-                return .success(try builder.read(&parser))
+                var builder = Builder(expansionLimit: expansionLimit, flowNestingLimit: flowNestingLimit)
+                return .success(try builder.read(bytes))
             } catch {
                 return .failure(error)
             }
@@ -84,7 +82,7 @@ struct YAMLDocument: Sendable {
     }
 
     /// Turns events into records, keeping the open collections' children on one stack.
-    private struct Builder {
+    struct Builder {
         var document = YAMLDocument()
         let expansionLimit: Int
         let flowNestingLimit: Int
@@ -92,6 +90,11 @@ struct YAMLDocument: Sendable {
         /// For each node, its size with aliases written out (saturating past the limit).
         var sizes: [Int] = []
         var anchors: [String: YAMLNode] = [:]
+        /// Whether the text defines an anchor or uses an alias.
+        var linksNodes = false
+        /// Keep the key tables made for the root's mappings (for `inParts`, which checks keys across parts).
+        var keepsKeyTables = false
+        var keyTables: [YAMLNode: [String: YAMLNode]] = [:]
         /// Open collections: where their children start in `pending`, and how they began.
         var open: [(start: Int, kind: Kind, line: Int32, column: Int32, anchor: String?, flow: Bool)] = []
         var pending: [YAMLNode] = []
@@ -99,6 +102,23 @@ struct YAMLDocument: Sendable {
         init(expansionLimit: Int, flowNestingLimit: Int) {
             self.expansionLimit = expansionLimit
             self.flowNestingLimit = flowNestingLimit
+        }
+
+        /// The document of `bytes` (UTF-8), or nil when it holds none.
+        mutating func read(_ bytes: UnsafeBufferPointer<UInt8>, reserving nodes: Int? = nil) throws(Problem) -> YAMLDocument? {
+            var parser = yaml_parser_t()
+            guard yaml_parser_initialize(&parser) == 1 else { throw Problem(message: "out of memory", line: 1, column: 1) }
+            defer { yaml_parser_delete(&parser) }
+            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+            yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
+            // Sized for a node every 10 bytes (a Jobfile of short rules has one every 12): growing
+            // arrays of a million records showed as copies and page faults.
+            let nodes = nodes ?? bytes.count / 10
+            document.records.reserveCapacity(nodes)
+            document.strings.reserveCapacity(nodes)
+            document.children.reserveCapacity(nodes)
+            sizes.reserveCapacity(nodes)
+            return try read(&parser)
         }
 
         mutating func read(_ parser: inout yaml_parser_t) throws(Problem) -> YAMLDocument? {
@@ -134,9 +154,10 @@ struct YAMLDocument: Sendable {
                                                    first: Int32(document.strings.count), count: 0))
                     document.strings.append(value)
                     sizes.append(min(value.utf8.count + 1, expansionLimit + 1))
-                    if let anchor = Self.string(s.anchor) { anchors[anchor] = node }
+                    if let anchor = Self.string(s.anchor) { anchors[anchor] = node; linksNodes = true }
                     add(node)
                 case YAML_ALIAS_EVENT:
+                    linksNodes = true
                     guard let name = Self.string(event.data.alias.anchor), let node = anchors[name] else {
                         throw Problem(message: "found undefined alias", line: Int(line), column: Int(column))
                     }
@@ -179,7 +200,7 @@ struct YAMLDocument: Sendable {
             let frame = open.removeLast()
             if frame.flow { flowDepth -= 1 }
             let count = pending.count - frame.start
-            if frame.kind == .mapping { try checkDuplicateKeys(pending[frame.start...]) }
+            let keyTable = frame.kind == .mapping ? try Self.checkDuplicateKeys(pending[frame.start...], in: document) : nil
             var size = 1
             for i in frame.start..<pending.count { size = min(size + sizes[Int(pending[i].id)], expansionLimit + 1) }
             let node = YAMLNode(id: Int32(document.records.count))
@@ -192,12 +213,15 @@ struct YAMLDocument: Sendable {
             if size > expansionLimit && document.expansionOverflow == nil {
                 document.expansionOverflow = (Int(frame.line), Int(frame.column))
             }
-            if let anchor = frame.anchor { anchors[anchor] = node }
+            if let anchor = frame.anchor { anchors[anchor] = node; linksNodes = true }
+            if keepsKeyTables, open.count == 1, let keyTable { keyTables[node] = keyTable }
             add(node)
         }
 
         /// YAML keeps one of two equal keys silently; a Jobfile refuses them, at the first one.
-        func checkDuplicateKeys(_ kids: ArraySlice<YAMLNode>) throws(Problem) {
+        /// Returns the table of keys made for a long mapping.
+        @discardableResult
+        static func checkDuplicateKeys(_ kids: ArraySlice<YAMLNode>, in document: YAMLDocument) throws(Problem) -> [String: YAMLNode]? {
             var keys: [(text: String, node: YAMLNode)] = []
             keys.reserveCapacity(kids.count / 2)
             var i = kids.startIndex
@@ -206,6 +230,7 @@ struct YAMLDocument: Sendable {
                 i += 2
             }
             var repeated: [String: YAMLNode] = [:]
+            var table: [String: YAMLNode]?
             if keys.count <= 16 {
                 for a in 0..<keys.count where repeated[keys[a].text] == nil {
                     if keys[(a + 1)...].contains(where: { $0.text == keys[a].text }) { repeated[keys[a].text] = keys[a].node }
@@ -217,8 +242,9 @@ struct YAMLDocument: Sendable {
                     if let f = first[k.text] { if repeated[k.text] == nil { repeated[k.text] = f } }
                     else { first[k.text] = k.node }
                 }
+                table = first
             }
-            guard !repeated.isEmpty else { return }
+            guard !repeated.isEmpty else { return table }
             let names = repeated.keys.sorted()
             let place = document.record(repeated[names[0]]!)
             throw Problem(message: names.map { "'\($0)'" }.joined(separator: ", ")
