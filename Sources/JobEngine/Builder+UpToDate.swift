@@ -13,10 +13,15 @@ extension Builder {
         var encoder = UpToDateManifest.Encoder(expectedEntries: sources.status.count + closure.count + 16)
         var directories = Set<String>()
         var lastParent: Substring = ""
-        // Every source once (the keys of `sources`), every output once (one rule makes each).
-        func add(_ path: String) -> Bool {
+        // Every source once (the keys of `sources`), every output once (one rule makes each),
+        // each file's digest and status looked up on every core (two table lookups each, for
+        // 200,000 files at 100,000 rules).
+        var files = Array(sources.status.keys)
+        for i in closure { files += graph.instances[i].outputs }
+        let found = parallelChunks(files.count) { range in range.map { digests.knownOrVouched(files[$0]) } }
+        func add(_ path: String, _ known: (digest: ContentDigest, status: FileStatus?)?) -> Bool {
             // A file judged without a digest (none should be): no manifest.
-            guard let (digest, status) = digests.knownOrVouched(path) else { return false }
+            guard let (digest, status) = known else { return false }
             encoder.append(.init(path: path, kind: .file, status: status, digest: digest))
             var parent = Substring(path)
             // Slashes found in the UTF-8 bytes: by `Character`, each search checks grapheme breaks.
@@ -31,9 +36,12 @@ extension Builder {
             }
             return true
         }
-        for path in sources.status.keys where !add(path) { return }
-        for i in closure {
-            for path in graph.instances[i].outputs where !add(path) { return }
+        var k = 0
+        for chunk in found {
+            for known in chunk {
+                guard add(files[k], known) else { return }
+                k += 1
+            }
         }
         for directory in directories.sorted() {
             guard let st = FileStatus.ofLink(directory) else { return }

@@ -85,7 +85,7 @@ public final class Builder: @unchecked Sendable {
         observer.buildStarted(total: closure.count, dryRun: options.dryRun)
         // A source file that job once made for a rule that no longer makes it: probably stale.
         var warned = false
-        for path in sources.status.keys.sorted() where state.produced[path] != nil {
+        for path in sources.status.keys.filter({ state.produced[$0] != nil }).sorted() {
             warned = true
             observer.warning("'\(path)' is used as a source file, but job made it for a rule that no longer does; delete it if it is stale")
         }

@@ -54,8 +54,8 @@ struct DecisionMaker {
         var inputs: [(path: String, digest: ContentDigest)] = []
         inputs.reserveCapacity(instances[index].inputs.count)
         var unknownInput: String?
-        for path in instances[index].inputs {
-            if let p = graph.producer[path] {
+        for (n, path) in instances[index].inputs.enumerated() {
+            if let p = graph.producer(ofInput: n, of: index) {
                 if let made = settled[p], let d = made.first(where: { $0.path == path })?.digest {
                     inputs.append((path, d))
                 } else {
@@ -125,8 +125,8 @@ extension DecisionMaker {
         return Self.perInstance(closure, count: instances.count, empty: nil) { i -> [OutputRecord]? in
             var inputs: [(path: String, digest: ContentDigest)] = []
             inputs.reserveCapacity(instances[i].inputs.count)
-            for path in instances[i].inputs {
-                guard graph.producer[path] == nil, let status = sources.status[path],
+            for (n, path) in instances[i].inputs.enumerated() {
+                guard graph.producer(ofInput: n, of: i) == nil, let status = sources.status[path],
                       let cached = state.files[path], cached.status == status else { return nil }
                 inputs.append((path, cached.digest))
             }

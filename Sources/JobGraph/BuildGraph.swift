@@ -9,6 +9,10 @@ public struct BuildGraph: Sendable {
     public let producer: OutputTable
     /// For each instance, the instances that produce its inputs (sorted, unique).
     public let dependencies: [[Int]]
+    /// The producer of each input of each instance (-1: a source file), flat: instance `i`'s
+    /// start at `inputStart[i]`. Looked up once here rather than by each phase of a build.
+    let inputProducers: [Int32]
+    let inputStart: [Int]
     public let dependents: [[Int]]
     /// Every instance, dependencies first.
     public let order: [Int]
@@ -20,21 +24,37 @@ public struct BuildGraph: Sendable {
         let producer = jobfile.outputTable ?? OutputTable.make(count: jobfile.instances.count) { jobfile.instances[$0].outputs }.table
         var deps = [[Int]](repeating: [], count: jobfile.instances.count)
         var dependents = [[Int]](repeating: [], count: jobfile.instances.count)
+        var inputProducers: [Int32] = []
+        var inputStart: [Int] = []
+        inputStart.reserveCapacity(jobfile.instances.count + 1)
         for (i, inst) in jobfile.instances.enumerated() {
+            inputStart.append(inputProducers.count)
             var seen = Set<Int>()
             for input in inst.inputs {
-                if let p = producer[input], seen.insert(p).inserted { deps[i].append(p) }
+                let p = producer[input]
+                inputProducers.append(Int32(p ?? -1))
+                if let p, seen.insert(p).inserted { deps[i].append(p) }
             }
             deps[i].sort()
             for p in deps[i] { dependents[p].append(i) }
         }
+        inputStart.append(inputProducers.count)
         self.producer = producer
+        self.inputProducers = inputProducers
+        self.inputStart = inputStart
         self.dependencies = deps
         self.dependents = dependents
         guard let order = Self.topologicalOrder(deps: deps, dependents: dependents) else {
             throw UsageError(Self.cycleDiagnostics(jobfile: jobfile, deps: deps))
         }
         self.order = order
+    }
+
+    /// The instance that makes the `n`-th input of instance `i`, or nil for a source file.
+    @inline(__always)
+    public func producer(ofInput n: Int, of i: Int) -> Int? {
+        let p = inputProducers[inputStart[i] + n]
+        return p < 0 ? nil : Int(p)
     }
 
     /// Kahn's algorithm; nil when there is a cycle. Iterative, so 100,000-long chains are fine.

@@ -8,25 +8,28 @@ import Glibc
 /// of the project through a symlink. Checked once per build; the statuses found are kept so
 /// that hashing needs no second `stat`.
 public struct SourceFiles: Sendable {
-    public var status: [String: FileStatus] = [:]
+    public var status = PathTable<FileStatus>()
 
     public init(graph: BuildGraph, instances: [Int], rootDirectory: String) throws(UsageError) {
         let realRoot = FileOperations.realPath(rootDirectory) ?? rootDirectory
         let all = graph.jobfile.instances
-        // Each chunk of instances checks its files on its own core (100,000 sources are as
-        // many `lstat`s). A source read by instances of two chunks is checked by each, and
-        // reported once.
-        let chunks = parallelChunks(instances.count) { range in
+        // Each core checks the sources of its share of a hash of their paths (100,000 sources
+        // are as many `lstat`s), each once, and keeps them in its shard of the table; it also
+        // checks the outputs of its share of the instances. Problems are tagged with where one
+        // pass would find them (instance, then its inputs, then its outputs), and sorted so.
+        let (table, found) = PathTable<FileStatus>.make(shards: PathTable<FileStatus>.shardCount(for: instances.count)) { shard, shards in
             var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
-            var found: [(path: String, status: FileStatus)] = []
-            var seen = Set<String>()
-            // Each with the source it is about (nil: about an output), to report a source once.
-            var problems: [(source: String?, diagnostic: Diagnostic)] = []
-            for k in range {
+            var found: [String: FileStatus] = [:]
+            found.reserveCapacity(instances.count / shards + 16)
+            var refused = Set<String>()
+            var problems: [(instance: Int, slot: Int, diagnostic: Diagnostic)] = []
+            for k in instances.indices {
                 let i = instances[k]
-                for input in all[i].inputs where graph.producer[input] == nil && seen.insert(input).inserted {
+                for (n, input) in all[i].inputs.enumerated() where PathTable<FileStatus>.shard(of: input, among: shards) == shard {
+                    guard graph.producer(ofInput: n, of: i) == nil, found[input] == nil, !refused.contains(input) else { continue }
                     func problem(_ message: String) {
-                        problems.append((input, Diagnostic(message, at: all[i].location(of: input) ?? all[i].location)))
+                        refused.insert(input)
+                        problems.append((k, n, Diagnostic(message, at: all[i].location(of: input) ?? all[i].location)))
                     }
                     var st = stat()
                     if lstat(checker.onDisk(input), &st) != 0 {
@@ -46,25 +49,22 @@ public struct SourceFiles: Sendable {
                         problem("input '\(input)' of rule '\(all[i].name)' is not a regular file")
                         continue
                     }
-                    found.append((input, s))
+                    found[input] = s
                 }
-                for output in all[i].outputs where !checker.isInside(output, followFile: false) {
-                    problems.append((nil, Diagnostic("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
-                                                     at: all[i].location(of: output) ?? all[i].location)))
+                guard k % shards == shard else { continue }
+                for (n, output) in all[i].outputs.enumerated() where !checker.isInside(output, followFile: false) {
+                    problems.append((k, all[i].inputs.count + n,
+                                     Diagnostic("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
+                                                at: all[i].location(of: output) ?? all[i].location)))
                 }
             }
-            return (found: found, problems: problems)
+            return (found, problems)
         }
+        let problems = found.flatMap { $0 }.sorted { ($0.instance, $0.slot) < ($1.instance, $1.slot) }
         var d = DiagnosticBag()
-        var reported = Set<String>()
-        status.reserveCapacity(chunks.reduce(0) { $0 + $1.found.count })
-        for chunk in chunks {
-            for (path, s) in chunk.found { status[path] = s }
-            for (source, diagnostic) in chunk.problems where source.map({ reported.insert($0).inserted }) ?? true {
-                d.append(diagnostic)
-            }
-        }
+        for p in problems { d.append(p.diagnostic) }
         try d.throwIfErrors()
+        status = table
     }
 }
 
@@ -92,7 +92,7 @@ struct ContainmentChecker {
 
     /// Where a project path is on disk.
     func onDisk(_ path: String) -> String {
-        path.hasPrefix("/") || rootIsWorkingDirectory ? path : rootDirectory + "/" + path
+        rootIsWorkingDirectory || path.utf8.first == UInt8(ascii: "/") ? path : rootDirectory + "/" + path
     }
 
     func allowed(_ real: String) -> Bool {
@@ -101,7 +101,7 @@ struct ContainmentChecker {
     }
 
     mutating func isInside(_ path: String, followFile: Bool) -> Bool {
-        if path.hasPrefix("/") {
+        if path.utf8.first == UInt8(ascii: "/") {
             // Absolute paths were admitted by `roots:`; their real place must be too.
             if followFile, let real = FileOperations.realPath(path) { return allowed(real) }
             return directoryInside(FileOperations.parentDirectory(path))

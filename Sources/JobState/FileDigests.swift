@@ -51,7 +51,7 @@ public final class FileDigests: @unchecked Sendable {
     /// started (an instance judged up to date then: see `DecisionMaker.upToDateAtStart`).
     /// Only for such files: any other file of the build is in `known`.
     public func knownOrVouched(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
-        if let k = known[path] { return k }
+        if !known.isEmpty, let k = known[path] { return k }
         return state.files[path].map { ($0.digest, $0.status) }
     }
 

@@ -1,0 +1,46 @@
+/// A table keyed by path, split into one dictionary per core by a cheap hash of the path, so
+/// that it is filled on every core at once, each core keeping the paths of its share, and
+/// nothing is merged after. (At 100,000 rules, filling one table of 100,000 paths took 35-50 ms
+/// on one core, for each of the graph's outputs and the build's sources.)
+public struct PathTable<Value: Sendable>: Sendable {
+    private var shards: [[String: Value]]
+
+    /// The table from its shards: `shards[k]` holds exactly the paths of `shard(of:among:)` k.
+    init(shards: [[String: Value]]) { self.shards = shards }
+
+    public init() { shards = [[:]] }
+
+    public subscript(path: String) -> Value? {
+        shards[Self.shard(of: path, among: shards.count)][path]
+    }
+
+    public var count: Int { shards.reduce(0) { $0 + $1.count } }
+    public var isEmpty: Bool { shards.allSatisfy(\.isEmpty) }
+
+    /// Every path, shard by shard (no particular order).
+    public var keys: [String] { shards.flatMap(\.keys) }
+
+    /// How many shards to fill for `work` items: one per core, or one below `minimum`.
+    public static func shardCount(for work: Int, minimum: Int = 4096) -> Int {
+        work < minimum ? 1 : processorCount
+    }
+
+    /// Fills each shard on its own core: `fill(shard, shardCount)` returns the paths of that
+    /// shard (those for which `shard(of:among:)` is `shard`), and what else it found.
+    public static func make<Extra>(shards shardCount: Int,
+                                   _ fill: (_ shard: Int, _ shardCount: Int) -> ([String: Value], Extra))
+        -> (table: PathTable, extras: [Extra]) {
+        let made = parallelChunks(shardCount, minimumChunk: 1) { range in range.map { fill($0, shardCount) } }
+            .flatMap { $0 }
+        return (PathTable(shards: made.map(\.0)), made.map(\.1))
+    }
+
+    /// FNV-1a of the path's bytes: cheaper than the tables' own hashing, which it only splits.
+    @inline(__always)
+    public static func shard(of path: String, among count: Int) -> Int {
+        if count == 1 { return 0 }
+        var h: UInt32 = 2_166_136_261
+        for b in path.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return Int(h % UInt32(count))
+    }
+}
