@@ -46,27 +46,48 @@ public struct ContentDigest: Sendable, Hashable, Comparable, CustomStringConvert
 }
 
 /// An incremental XXH3-128 over the system's libxxhash.
+///
+/// What comes in is gathered in a small buffer and hashed in one call at the end; the streaming
+/// state (a 576-byte aligned allocation, and a call per field) is made only once the input
+/// passes the buffer. Both give the same digest: XXH3's stream equals one shot over the
+/// concatenation. An action key is about 200 bytes of fields, made 100,000 times at 100,000 rules.
 public struct StreamingHasher: ~Copyable {
-    private let state: OpaquePointer
+    private static let bufferSize = 1024
+    private let buffer: UnsafeMutableRawPointer
+    private var buffered = 0
+    private var state: OpaquePointer?
 
     public init() {
-        state = XXH3_createState()!
-        XXH3_128bits_reset(state)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
     }
 
-    deinit { XXH3_freeState(state) }
+    deinit {
+        buffer.deallocate()
+        if let state { XXH3_freeState(state) }
+    }
 
     public mutating func update(_ bytes: some Collection<UInt8>) {
-        let done: Void? = bytes.withContiguousStorageIfAvailable { buf in
-            _ = XXH3_128bits_update(state, buf.baseAddress, buf.count)
-        }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buf in update(raw: UnsafeRawBufferPointer(buf)) }
         if done == nil {
             let copy = Array(bytes)
-            copy.withUnsafeBufferPointer { _ = XXH3_128bits_update(state, $0.baseAddress, $0.count) }
+            copy.withUnsafeBufferPointer { update(raw: UnsafeRawBufferPointer($0)) }
         }
     }
 
     public mutating func update(raw: UnsafeRawBufferPointer) {
+        if state == nil {
+            if buffered + raw.count <= Self.bufferSize {
+                if let base = raw.baseAddress, raw.count > 0 {
+                    (buffer + buffered).copyMemory(from: base, byteCount: raw.count)
+                    buffered += raw.count
+                }
+                return
+            }
+            let made = XXH3_createState()!
+            XXH3_128bits_reset(made)
+            _ = XXH3_128bits_update(made, buffer, buffered)
+            state = made
+        }
         _ = XXH3_128bits_update(state, raw.baseAddress, raw.count)
     }
 
@@ -84,7 +105,7 @@ public struct StreamingHasher: ~Copyable {
     }
 
     public consuming func finish() -> ContentDigest {
-        let h = XXH3_128bits_digest(state)
+        let h = state.map { XXH3_128bits_digest($0) } ?? XXH3_128bits(buffer, buffered)
         return ContentDigest(high: h.high64, low: h.low64)
     }
 }

@@ -274,6 +274,7 @@ struct RuleExpansion {
         var inputLocations: [SourceLocation] = []
         // Filled once the list is long: below that, a linear search costs less than hashing.
         var inputSet: Set<String> = []
+        var expectedInputs = 0
         var named: [String: String] = [:]
         func addInput(_ text: String, _ loc: SourceLocation, name: String?) {
             switch paths.canonical(text) {
@@ -284,7 +285,10 @@ struct RuleExpansion {
                 if inputSet.isEmpty && inputList.count < 16 {
                     isNew = !inputList.contains(path)
                 } else {
-                    if inputSet.isEmpty { inputSet = Set(inputList) }
+                    if inputSet.isEmpty {
+                        inputSet.reserveCapacity(max(expectedInputs, 2 * inputList.count))
+                        inputSet.formUnion(inputList)
+                    }
                     isNew = inputSet.insert(path).inserted
                 }
                 if isNew {
@@ -300,6 +304,7 @@ struct RuleExpansion {
             } else {
                 for item in tree.stringList(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((nil, item)) }
             }
+            expectedInputs = items.count
             for (name, item) in items {
                 guard let s = tree.scalar(item) else { d.error("an input must be a path", at: tree.location(item)); continue }
                 let loc = tree.location(item)

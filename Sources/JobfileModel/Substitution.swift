@@ -73,7 +73,7 @@ enum Substitution {
                        scope: SubstitutionScope,
                        diagnostics: inout DiagnosticBag) -> [SubstitutionPiece]? {
         let dollar = UInt8(ascii: "$"), open = UInt8(ascii: "{"), close = UInt8(ascii: "}")
-        if !text.utf8.contains(dollar) { return text.isEmpty ? [] : [.text(text)] }
+        if !text.containsByte(dollar) { return text.isEmpty ? [] : [.text(text)] }
         var text = text
         return text.withUTF8 { bytes -> [SubstitutionPiece]? in
             var pieces: [SubstitutionPiece] = []

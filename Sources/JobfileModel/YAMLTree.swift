@@ -25,7 +25,7 @@ struct YAMLTree {
     /// multi-line text have no single column, so errors point at the node.
     func contentOffset(_ node: YAMLNode) -> Int? {
         // A byte test: `contains("\n")` resolved to Foundation's search, once per substitution.
-        guard let s = scalar(node), !s.utf8.contains(UInt8(ascii: "\n")) else { return nil }
+        guard let s = scalar(node), !s.containsByte(UInt8(ascii: "\n")) else { return nil }
         switch document.record(node).style {
         case .plain: return 0
         case .singleQuoted, .doubleQuoted: return 1

@@ -119,6 +119,25 @@ struct ContentDigestTests {
         #expect(pieces == ContentDigest.of(bytes))
     }
 
+    @Test func smallAndLargeInputsGiveXXH3sDigest() {
+        // Below 1 KiB the bytes are hashed in one call at the end, past it in a stream: the
+        // digests are XXH3-128's either way (`xxhsum -H2`), however the bytes come.
+        #expect(ContentDigest.of(string: "frame 1").hex == "008e4af557bb8dba628036fc9cfad9d6")
+        let a3000 = [UInt8](repeating: UInt8(ascii: "a"), count: 3000)
+        #expect(ContentDigest.of(a3000).hex == "7694fa54c238da31591e187195fc0002")
+        let bytes = pseudoRandomBytes(count: 3000, seed: 9)
+        for n in [0, 1, 200, 1023, 1024, 1025, 2048, 3000] {
+            var h = StreamingHasher()
+            for b in bytes[0..<n] { h.update(CollectionOfOne(b)) }
+            let oneByOne = h.finish()
+            #expect(oneByOne == ContentDigest.of(Array(bytes[0..<n])))
+        }
+        var h = StreamingHasher()
+        for _ in 0..<3 { h.update(a3000[0..<1000]) }
+        let mixed = h.finish()
+        #expect(mixed.hex == "7694fa54c238da31591e187195fc0002")
+    }
+
     @Test func fieldsAreLengthPrefixed() {
         func digest(_ fields: [String]) -> ContentDigest {
             var h = StreamingHasher()
