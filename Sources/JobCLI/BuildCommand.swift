@@ -68,7 +68,9 @@ struct BuildCommand: AsyncParsableCommand {
                 return
             }
         }
-        let p = try files.load()
+        let p = try files.load(writingPlanMeanwhile: true)
+        // Whatever happens next, the compiled plan is written before the process ends.
+        defer { p.planWriter?.wait() }
         let roots = try p.withSource { try p.graph.resolveTargets(targets) }
         let metricsPath = metricsFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
         let tracePath = traceFile.map { $0.hasPrefix("/") ? $0 : start + "/" + $0 }
@@ -85,6 +87,7 @@ struct BuildCommand: AsyncParsableCommand {
         if summary.failed > 0 || (strict && summary.fallback > 0) { throw ExitCode(1) }
         // Ends here, with the plan and the builder's tables still held: freeing them one
         // entry at a time is work for nothing when the process ends (100,000 instances).
+        p.planWriter?.wait()
         withExtendedLifetime((p, builder)) { Glibc.exit(0) }
     }
 }

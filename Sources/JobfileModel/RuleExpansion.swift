@@ -26,20 +26,43 @@ struct RuleExpansion {
     static let ruleKeys: Set<String> = ["foreach", "output", "outputs", "inputs", "env", "pool",
                                         "retries", "retry_delay", "timeout", "description", "fallback"]
 
-    /// The value nodes of a rule's optional keys, looked up once per rule rather than once per
-    /// instance (eight string lookups each, 100,000 times).
+    /// A rule's keys, read in one pass over its body: a table of its keys cost more than the
+    /// rest of the first pass (100,000 times). The value nodes of the optional keys are kept
+    /// for each instance.
     struct RuleFields {
         var inputs, env, pool, retries, fallback, retryDelay, timeout, description: YAMLNode?
+        var foreach, output, outputs: (keyNode: YAMLNode, value: YAMLNode)?
+        var recipes: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
+        /// Keys neither a rule's nor a recipe's, in order.
+        var unknown: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
 
-        init(_ fields: [String: (keyNode: YAMLNode, value: YAMLNode)]) {
-            inputs = fields["inputs"]?.value
-            env = fields["env"]?.value
-            pool = fields["pool"]?.value
-            retries = fields["retries"]?.value
-            fallback = fields["fallback"]?.value
-            retryDelay = fields["retry_delay"]?.value
-            timeout = fields["timeout"]?.value
-            description = fields["description"]?.value
+        /// The keys of `body` (a mapping refuses repeated keys, so each is there once).
+        init(_ body: [(key: String, keyNode: YAMLNode, value: YAMLNode)]) {
+            for f in body {
+                switch f.key {
+                case "inputs": inputs = f.value
+                case "output": output = (f.keyNode, f.value)
+                case "outputs": outputs = (f.keyNode, f.value)
+                case "foreach": foreach = (f.keyNode, f.value)
+                case "env": env = f.value
+                case "pool": pool = f.value
+                case "retries": retries = f.value
+                case "fallback": fallback = f.value
+                case "retry_delay": retryDelay = f.value
+                case "timeout": timeout = f.value
+                case "description": description = f.value
+                default:
+                    if RecipeRegistry.allNames.contains(f.key) { recipes.append(f) } else { unknown.append(f) }
+                }
+            }
+        }
+
+        /// Only what the instances read (the recipes and unknown keys are the rule's business).
+        var forInstances: RuleFields {
+            var kept = self
+            kept.recipes = []
+            kept.unknown = []
+            return kept
         }
     }
 
@@ -175,15 +198,13 @@ struct RuleExpansion {
             return nil
         }
         guard let body = tree.mapping(p.value, what: "rule '\(p.key)'", diagnostics: &d) else { return nil }
-        tree.checkKeys(body, allowed: allowed, in: "rule '\(p.key)'", diagnostics: &d)
-        var fields: [String: (keyNode: YAMLNode, value: YAMLNode)] = [:]
-        fields.reserveCapacity(body.count)
-        for field in body where fields[field.key] == nil { fields[field.key] = (field.keyNode, field.value) }
+        let fields = RuleFields(body)
+        tree.checkKeys(fields.unknown, allowed: allowed, in: "rule '\(p.key)'", diagnostics: &d)
         // Judged before the recipe, so that its errors are reported alongside.
-        let bindings = Foreach.bindings(fields["foreach"]?.value, tree: tree, vars: inputs.vars,
+        let bindings = Foreach.bindings(fields.foreach?.value, tree: tree, vars: inputs.vars,
                                         rootDirectory: inputs.rootDirectory, paths: paths, globs: &globs,
                                         diagnostics: &d)
-        let recipes = body.filter { RecipeRegistry.allNames.contains($0.key) }
+        let recipes = fields.recipes
         if recipes.isEmpty {
             d.error("rule '\(p.key)' has no recipe (give it 'run' or one of: \(RecipeRegistry.allNames.subtracting(["run"]).sorted().joined(separator: ", ")))", at: ruleLocation)
             return nil
@@ -193,17 +214,17 @@ struct RuleExpansion {
             return nil
         }
         let recipe = recipes[0]
-        if fields["output"] != nil && fields["outputs"] != nil {
-            d.error("rule '\(p.key)' has both 'output' and 'outputs'; give one", at: tree.location(fields["outputs"]!.keyNode))
+        if let outputs = fields.outputs, fields.output != nil {
+            d.error("rule '\(p.key)' has both 'output' and 'outputs'; give one", at: tree.location(outputs.keyNode))
             return nil
         }
-        guard let outputField = fields["output"] ?? fields["outputs"] else {
+        guard let outputField = fields.output ?? fields.outputs else {
             d.error("rule '\(p.key)' has no 'output' (or 'outputs')", at: ruleLocation)
             return nil
         }
         guard let bindings else { return nil }
         var outline = RuleOutline(name: p.key, location: ruleLocation, count: 0)
-        let optional = RuleFields(fields)
+        let optional = fields.forInstances
         var instanceNames = Set<String>()
         for keys in bindings {
             var keyed: [String: String] = [:]

@@ -120,6 +120,25 @@ import Testing
         #expect(p.exists("cache/plan.bin"))
     }
 
+    @Test func aBuildThatFailsStillFinishesWritingItsPlan() throws {
+        // The plan is written on another thread while the build goes on: a failing rule, and
+        // a missing source found after planning, end the process only once it is written.
+        let p = try JobProject(jobfile: """
+            version: 1
+            rules:
+              fails:
+                output: out/x.txt
+                run: exit 3
+            """, files: [:])
+        #expect(try p.job(["build"]).status == 1)
+        #expect(p.exists("cache/plan.bin"))
+        try p.write("Jobfile", "version: 1\nrules:\n  r:\n    inputs: [missing.txt]\n    output: o.txt\n    run: x\n")
+        #expect(try p.job(["build"]).status != 0)
+        let cache = try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cache").path)
+        #expect(cache.contains("plan.bin"))
+        #expect(!cache.contains { $0.hasSuffix(".tmp") })
+    }
+
     @Test func aNewFileMatchingAGlobAddsAnInstance() throws {
         let p = try builtProject()
         try p.write("in/d.txt", "delta\n")
