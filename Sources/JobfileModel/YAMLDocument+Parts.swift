@@ -26,7 +26,7 @@ extension YAMLDocument {
                         flowNestingLimit: Int) -> YAMLDocument? {
         guard partCount >= 2, let cuts = ruleCuts(bytes, parts: partCount) else { return nil }
         let bounds = [0] + cuts.map(\.offset) + [bytes.count]
-        let parsed = parallelChunks(bounds.count - 1, minimumChunk: 1) { range in
+        var parsed = parallelChunks(bounds.count - 1, minimumChunk: 1) { range in
             range.map { k -> Part? in
                 var builder = Builder(expansionLimit: expansionLimit, flowNestingLimit: flowNestingLimit)
                 builder.keepsKeyTables = true
@@ -45,12 +45,12 @@ extension YAMLDocument {
                 return Part(document: document, sizes: builder.sizes, keyTables: builder.keyTables)
             }
         }.flatMap { $0 }
+        guard parsed.allSatisfy({ $0 != nil }) else { return nil }
+        // Moved out, not copied: the join takes over the first part's arrays, which must
+        // then have no other owner.
         var parts: [Part] = []
-        for p in parsed {
-            guard let p else { return nil }
-            parts.append(p)
-        }
-        return join(parts, expansionLimit: expansionLimit)
+        for k in parsed.indices { parts.append(parsed[k].take()!) }
+        return join(&parts, expansionLimit: expansionLimit)
     }
 
     /// Where to cut: `parts - 1` offsets (each the start of a line holding a key of `rules:`,
@@ -143,7 +143,8 @@ extension YAMLDocument {
         }
     }
 
-    static func join(_ parts: consuming [Part], expansionLimit: Int) -> YAMLDocument? {
+    /// `parts` is taken apart (its arrays are moved into the document).
+    static func join(_ parts: inout [Part], expansionLimit: Int) -> YAMLDocument? {
         // Each part's top-level pairs, and where its `rules:` pair is among them.
         var tops: [[YAMLNode]] = []
         for (k, part) in parts.enumerated() {
