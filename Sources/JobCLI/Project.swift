@@ -55,7 +55,9 @@ struct ProjectFiles {
         }
         let bytes: [UInt8]
         do { bytes = try FileOperations.readFile(path) } catch { throw UsageError("\(error)") }
-        guard let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) else {
+        // A byte search (`contains` went one byte at a time through 12 MB at 100,000 rules).
+        let hasNul = bytes.withUnsafeBytes { $0.isEmpty ? false : memchr($0.baseAddress!, 0, $0.count) != nil }
+        guard !hasNul, let text = String(validating: bytes, as: UTF8.self) else {
             throw UsageError("'\(path)' is not a text file (a Jobfile is UTF-8 YAML)",
                              at: SourceLocation(file: path, line: 1, column: 1))
         }

@@ -42,7 +42,22 @@ struct DecisionMaker {
             parameters: invocation.parameters,
             environment: instances[index].environment.map { ($0.name, $0.value) },
             outputs: outputs, inputs: inputs,
-            tools: invocation.tools.map { tools[$0] ?? $0 })
+            tools: invocation.tools.map { [tools] in tools[$0] ?? $0 })
+    }
+
+    /// The key of instance `index` given its inputs' digests: `material(index, inputs:).key`,
+    /// with each command rendered as it is hashed and nothing else kept.
+    func key(_ index: Int, inputs: [(path: String, digest: ContentDigest)]) -> ContentDigest {
+        let instances = graph.jobfile.instances
+        let outputs = instances[index].outputs
+        let identities = tools   // captured alone: capturing `self` copied the whole judge
+        let recipe = ActionKeyMaterial.recipeDigest(
+            kind: instances[index].invocation.kind,
+            commands: instances[index].invocation.commands.lazy.map { $0.display(outputs: outputs) },
+            parameters: instances[index].invocation.parameters,
+            environment: instances[index].environment.lazy.map { ($0.name, $0.value) },
+            outputs: outputs, tools: instances[index].invocation.tools.lazy.map { identities[$0] ?? $0 })
+        return ActionKeyMaterial.key(recipeDigest: recipe, inputs: inputs)
     }
 
     /// `settled` holds, for each instance already done in this build, its outputs with their
@@ -130,7 +145,7 @@ extension DecisionMaker {
                       let cached = state.files[path], cached.status == status else { return nil }
                 inputs.append((path, cached.digest))
             }
-            guard let record = state.rules[instances[i].name], record.key == material(i, inputs: inputs).key
+            guard let record = state.rules[instances[i].name], record.key == key(i, inputs: inputs)
             else { return nil }
             let outputs = instances[i].outputs
             for (n, o) in record.outputs.enumerated() {

@@ -35,7 +35,17 @@ public struct ActionKeyMaterial: Sendable, Hashable {
     public func hash(into h: inout Hasher) { h.combine(key) }
 
     /// The action key: XXH3-128 over a length-prefixed encoding of every field.
-    public var key: ContentDigest {
+    public var key: ContentDigest { Self.key(recipeDigest: recipeDigest, inputs: inputs) }
+
+    /// Everything but the inputs' contents: when only this differs, the recipe changed.
+    public var recipeDigest: ContentDigest {
+        Self.recipeDigest(kind: recipeKind, commands: commands, parameters: parameters,
+                          environment: environment.lazy.map { ($0.name, $0.value) }, outputs: outputs, tools: tools)
+    }
+
+    /// The key from its parts, for a caller that needs no material (the no-op of a large build
+    /// makes 100,000 keys and keeps none of their material).
+    public static func key(recipeDigest: ContentDigest, inputs: [(path: String, digest: ContentDigest)]) -> ContentDigest {
         var h = StreamingHasher()
         h.field("job-action-v1")
         h.field(recipeDigest)
@@ -44,16 +54,20 @@ public struct ActionKeyMaterial: Sendable, Hashable {
         return h.finish()
     }
 
-    /// Everything but the inputs' contents: when only this differs, the recipe changed.
-    public var recipeDigest: ContentDigest {
+    /// `recipeDigest` from its parts, which may be made as they are hashed (inlined, so that
+    /// the caller's lazy collections are specialized).
+    @inlinable
+    public static func recipeDigest(kind: String, commands: some Collection<String>, parameters: String,
+                                    environment: some Collection<(String, String)>, outputs: [String],
+                                    tools: some Collection<String>) -> ContentDigest {
         var h = StreamingHasher()
         h.field("job-recipe-v1")
-        h.field(recipeKind)
+        h.field(kind)
         h.field(String(commands.count))
         for c in commands { h.field(c) }
         h.field(parameters)
         h.field(String(environment.count))
-        for e in environment { h.field(e.name); h.field(e.value) }
+        for e in environment { h.field(e.0); h.field(e.1) }
         h.field(String(outputs.count))
         for o in outputs { h.field(o) }
         h.field(String(tools.count))
