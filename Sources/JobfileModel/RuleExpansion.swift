@@ -152,8 +152,10 @@ struct RuleExpansion {
             let chunks = parallelChunks(pending.count) { range in
                 var bag = DiagnosticBag()
                 var failed: [Int] = []
+                let cache = SubstitutionCache()
                 for k in range {
-                    if let instance = finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, diagnostics: &bag) {
+                    if let instance = finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, cache: cache,
+                                             diagnostics: &bag) {
                         (slots.base + k).initialize(to: instance)
                     } else {
                         (slots.base + k).initialize(to: .unmade)
@@ -284,12 +286,12 @@ struct RuleExpansion {
         return ok ? (outs, names) : nil
     }
 
-    func finish(_ p: Pending, ruleOutputs: RuleOutputs, paths: PathRules,
+    func finish(_ p: Pending, ruleOutputs: RuleOutputs, paths: PathRules, cache: SubstitutionCache? = nil,
                 diagnostics d: inout DiagnosticBag) -> RuleInstance? {
         let tree = inputs.tree
         let errorsBefore = d.diagnostics.count
         var scope = SubstitutionScope(vars: inputs.vars, keys: p.keys, inputs: nil, outputs: nil,
-                                      ruleOutputs: ruleOutputs)
+                                      ruleOutputs: ruleOutputs, cache: cache)
         // inputs: vars, keys and ${rules.X}
         var inputList: [String] = []
         var inputLocations: [SourceLocation] = []

@@ -96,6 +96,35 @@ struct JobfileErrorTests {
         expectDiagnostic(all[4], line: 19, column: 15, "unterminated '${'")
     }
 
+    @Test func referencesBeforeAnUnterminatedOneAreJudgedFirst() throws {
+        let all = errors("""
+            rules:
+              v:
+                output: v.txt
+                run: echo ${nope} é ${oops
+            """)
+        #expect(all.map(\.message) == ["unknown name '${nope}'", "unterminated '${' (write '$${' for a literal '${')"])
+        #expect(all.map { $0.location?.column } == [15, 25])
+    }
+
+    @Test func textsCutOnceServeEveryInstanceWithItsOwnValues() throws {
+        // The second pass keeps each text's cutting for the next instance (a cache per core).
+        let values = (0..<5_000).map { "\"\($0)\"" }.joined(separator: ", ")
+        let jobfile = try load("""
+            vars:
+              tool: sed
+            rules:
+              r:
+                foreach: {n: [\(values)]}
+                output: out/${n}.txt
+                run: ${tool} 's/$${x}/${n}/' in/${n}.txt > ${out}
+            """)
+        #expect(jobfile.instances.count == 5_000)
+        let commands = jobfile.instances.map { $0.invocation.commands[0].display(outputs: $0.outputs) }
+        #expect(commands[0] == "sed 's/${x}/0/' in/0.txt > out/0.txt")
+        #expect(commands[4_321] == "sed 's/${x}/4321/' in/4321.txt > out/4321.txt")
+    }
+
     @Test func aMistakeInAForeachRuleIsReportedOnce() throws {
         let all = errors("""
             rules:
