@@ -94,23 +94,61 @@ enum Foreach {
     /// read relative to the project root, sorted.
     static func globStems(_ pattern: String, rootDirectory: String) -> [String] {
         let absolute = pattern.hasPrefix("/") ? pattern : rootDirectory + "/" + pattern
+        return (filesInOneDirectory(absolute) ?? globFiles(absolute)).map { base in
+            if let dot = base.lastIndex(of: "."), dot != base.startIndex { return String(base[..<dot]) }
+            return base
+        }
+    }
+
+    /// The names of the files (not directories) that `pattern` matches, by glob(3), in its order.
+    static func globFiles(_ pattern: String) -> [String] {
         var g = glob_t()
         defer { globfree(&g) }
-        // GLOB_MARK ends each directory with a slash, from the entry's type where the file
-        // system gives it: no `stat` per match (10,000 of them in a foreach over a folder).
-        guard glob(absolute, GLOB_MARK, nil, &g) == 0 else { return [] }
-        var stems: [String] = []
+        // GLOB_MARK ends each directory (or link to one) with a slash.
+        guard glob(pattern, GLOB_MARK, nil, &g) == 0 else { return [] }
+        var names: [String] = []
         for i in 0..<Int(g.gl_pathc) {
             guard let p = g.gl_pathv[i] else { continue }
             let path = String(cString: p)
             if path.hasSuffix("/") { continue }
-            let base = FileOperations.baseName(path)
-            if let dot = base.lastIndex(of: "."), dot != base.startIndex {
-                stems.append(String(base[..<dot]))
-            } else {
-                stems.append(base)
+            names.append(FileOperations.baseName(path))
+        }
+        return names
+    }
+
+    /// `globFiles` for the usual pattern, wildcards in the file name only (`in/*.txt`): one
+    /// directory read, each entry matched by fnmatch(3) as glob(3) would, its type taken from
+    /// the directory entry (glob(3) `stat`s every match to mark directories: 100,000 `stat`s
+    /// for a foreach over 100,000 files, on every plan check). Sorted as glob(3) sorts in the C
+    /// locale, by bytes. Nil for any other pattern (glob(3) reads it).
+    static func filesInOneDirectory(_ pattern: String) -> [String]? {
+        let wildcards: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "\\")]
+        guard let slash = pattern.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        let directory = String(pattern[..<slash]), name = String(pattern[pattern.index(after: slash)...])
+        guard !directory.isEmpty, !directory.utf8.contains(where: wildcards.contains),
+              name.utf8.contains(where: wildcards.contains) else { return nil }
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let matched = withUnsafePointer(to: &entry.pointee.d_name) { raw in
+                raw.withMemoryRebound(to: CChar.self, capacity: 256) { entryName -> String? in
+                    guard fnmatch(name, entryName, FNM_PERIOD) == 0 else { return nil }
+                    return String(cString: entryName)
+                }
+            }
+            guard let matched else { continue }
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_DIR): continue
+            case Int32(DT_REG): names.append(matched)
+            default:
+                // A link, or a file system that does not give types: as glob(3), by `stat`.
+                var st = stat()
+                if stat(directory + "/" + matched, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { continue }
+                names.append(matched)
             }
         }
-        return stems
+        names.sort { a, b in a.utf8.lexicographicallyPrecedes(b.utf8) }
+        return names
     }
 }
