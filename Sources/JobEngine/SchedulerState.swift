@@ -38,6 +38,9 @@ struct SchedulerState {
         failed = [Bool](repeating: false, count: n)
         settledOutputs = [[OutputRecord]?](repeating: nil, count: n)
         for i in closure.reversed() {
+            // An instance settled first depends on nothing, so no priority is read from its
+            // own: its recorded duration is not looked up (100,000 lookups in a no-op).
+            if settledFirst(i) { continue }
             let own = state.rules[graph.jobfile.instances[i].name]?.durationSeconds ?? 1.0
             var longest = 0.0
             for d in graph.dependents[i] where inClosure[d] { longest = max(longest, priority[d]) }
