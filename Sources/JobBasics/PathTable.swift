@@ -18,7 +18,7 @@ public struct PathTable<Value: Sendable>: Sendable {
     public var isEmpty: Bool { shards.allSatisfy(\.isEmpty) }
 
     /// Every path, shard by shard (no particular order).
-    public var keys: [String] { shards.flatMap(\.keys) }
+    public var keys: some Sequence<String> { shards.lazy.flatMap(\.keys) }
 
     /// How many shards to fill for `work` items: one per core, or one below `minimum`.
     public static func shardCount(for work: Int, minimum: Int = 4096) -> Int {

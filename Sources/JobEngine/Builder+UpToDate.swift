@@ -3,6 +3,8 @@ import JobGraph
 import JobState
 
 extension Builder {
+    static let manifestBlock = 16_384
+
     /// Keeps what this build found up to date, so that the next identical build can tell that
     /// it has nothing to do from `stat` alone (see `UpToDateManifest`). Every source and output
     /// of `closure`, the directories on their way, the tools, and the state database itself
@@ -13,12 +15,6 @@ extension Builder {
         var encoder = UpToDateManifest.Encoder(expectedEntries: sources.status.count + closure.count + 16)
         var directories = Set<String>()
         var lastParent: Substring = ""
-        // Every source once (the keys of `sources`), every output once (one rule makes each),
-        // each file's digest and status looked up on every core (two table lookups each, for
-        // 200,000 files at 100,000 rules).
-        var files = Array(sources.status.keys)
-        for i in closure { files += graph.instances[i].outputs }
-        let found = parallelChunks(files.count) { range in range.map { digests.knownOrVouched(files[$0]) } }
         func add(_ path: String, _ known: (digest: ContentDigest, status: FileStatus?)?) -> Bool {
             // A file judged without a digest (none should be): no manifest.
             guard let (digest, status) = known else { return false }
@@ -36,13 +32,35 @@ extension Builder {
             }
             return true
         }
-        var k = 0
-        for chunk in found {
-            for known in chunk {
-                guard add(files[k], known) else { return }
-                k += 1
+        // Every source once (the keys of `sources`), every output once (one rule makes each),
+        // in blocks whose digests and statuses are looked up on every core (two table lookups
+        // each, for 200,000 files at 100,000 rules); a block at a time, so that the build's
+        // peak of memory, here, does not grow by a table of them all.
+        var block: [String] = []
+        block.reserveCapacity(Self.manifestBlock)
+        func flush() -> Bool {
+            let found = parallelChunks(block.count) { range in range.map { digests.knownOrVouched(block[$0]) } }
+            var k = 0
+            for chunk in found {
+                for known in chunk {
+                    guard add(block[k], known) else { return false }
+                    k += 1
+                }
+            }
+            block.removeAll(keepingCapacity: true)
+            return true
+        }
+        for path in sources.status.keys {
+            block.append(path)
+            if block.count == Self.manifestBlock, !flush() { return }
+        }
+        for i in closure {
+            for path in graph.instances[i].outputs {
+                block.append(path)
+                if block.count == Self.manifestBlock, !flush() { return }
             }
         }
+        guard flush() else { return }
         for directory in directories.sorted() {
             guard let st = FileStatus.ofLink(directory) else { return }
             encoder.append(.init(path: directory, kind: .directory, status: st))

@@ -103,15 +103,15 @@ public final class StateDatabase: @unchecked Sendable {
 
     /// The WAL is copied into the database (with an fdatasync) every 16,384 pages instead of
     /// SQLite's 1,000: a transaction per rule made 40 of them in a build of 2,000 rules. The
-    /// last connection to close copies it all and removes it, as before. The file is read
-    /// through a mapping: loading it whole (50 MB at 100,000 rules) took a `pread` per page.
+    /// last connection to close copies it all and removes it, as before. (Reading the file
+    /// through a mapping saved a `pread` per page, but its 50 MB at 100,000 rules then counted
+    /// in the process's peak memory.)
     public init(path: String) throws(SQLiteError) {
         db = try SQLiteDatabase(path: path)
         try db.execute("""
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             PRAGMA wal_autocheckpoint=16384;
-            PRAGMA mmap_size=1073741824;
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
         let found = try Self.schema(of: db)
