@@ -76,15 +76,20 @@ struct ProjectFiles {
     /// The plan (compiled, or from YAML when the compiled one is missing or stale) and its graph.
     /// `writingPlanMeanwhile`: a new compiled plan is written on another thread while the caller
     /// goes on, and it must `planWriter?.wait()` before the process ends.
-    func load(writingPlanMeanwhile: Bool = false) throws -> Project {
+    /// `lighter` is called once, when planning holds the least memory: before a compiled plan
+    /// is read, or once the YAML is expanded and freed (the build then loads its state).
+    func load(writingPlanMeanwhile: Bool = false, lighter: () -> Void = {}) throws -> Project {
         do throws(UsageError) {
             // A compiled plan skips YAML when nothing it was made from has changed.
-            if let planned = CompiledPlan.load(path: cache.plan, key: planKey, text: text) {
+            let compiled = FileOperations.exists(cache.plan)
+            if compiled { lighter() }
+            if compiled, let planned = CompiledPlan.load(path: cache.plan, key: planKey, text: text) {
                 return Project(displayName: displayName, text: text, rootDirectory: rootDirectory, cache: cache,
                                graph: try BuildGraph(planned))
             }
             let jobfile = try JobfileLoader(displayName: displayName, text: text, rootDirectory: rootDirectory,
                                             overrides: overrides).load()
+            if !compiled { lighter() }
             // A plan whose graph has a cycle is stored too: the next run reports the cycle
             // without parsing YAML again.
             if writingPlanMeanwhile {

@@ -6,7 +6,7 @@ import Glibc
 /// One build at a time per cache directory. An advisory `flock` on `cache/lock`: the kernel
 /// releases it when its process ends, however it ends, so a `kill -9` never leaves a stale
 /// lock behind. A second build waits (saying for whom), then builds what is still needed.
-public final class BuildLock {
+public final class BuildLock: Sendable {
     private let fd: Int32
 
     private init(fd: Int32) { self.fd = fd }

@@ -22,9 +22,13 @@ public final class Builder: @unchecked Sendable {
     /// process right after a build, and freeing tables of 100,000 instances and 200,000 paths
     /// one entry at a time took tens of milliseconds.
     private var lastBuildTables: [Any] = []
+    /// The state loaded ahead, under the build lock, by the caller.
+    let preload: StatePreload?
 
     public init(graph: BuildGraph, rootDirectory: String, cache: CacheDirectory, options: BuildOptions,
-                runner: any ProcessRunner, observer: any BuildObserver, progress: (any ProgressSink)? = nil) {
+                runner: any ProcessRunner, observer: any BuildObserver, progress: (any ProgressSink)? = nil,
+                preload: StatePreload? = nil) {
+        self.preload = preload
         self.graph = graph
         self.rootDirectory = rootDirectory
         self.cache = cache
@@ -40,8 +44,11 @@ public final class Builder: @unchecked Sendable {
         let started = monotonicSeconds()
         let closure = graph.closure(of: targets)
         // Builds that share the directory take turns; a dry run only reads, and does not wait.
-        let lock = options.dryRun ? nil : try await BuildLock.acquire(cache.path + "/lock") { holder in
-            observer.warning("waiting for another job build in this project (\(holder)) to finish")
+        var lock = preload?.lock
+        if lock == nil && !options.dryRun {
+            lock = try await BuildLock.acquire(cache.path + "/lock") { holder in
+                observer.warning("waiting for another job build in this project (\(holder)) to finish")
+            }
         }
         defer { withExtendedLifetime(lock) {} }
         // This build may change what the last one found up to date: its manifest goes first.
@@ -55,7 +62,9 @@ public final class Builder: @unchecked Sendable {
             Result { () throws(UsageError) in try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory) }
         }, {
             Result { () throws(SQLiteError) in
-                (try StateDatabase(path: cache.database), DecisionMaker.outputStatuses(graph: graph, closure: closure))
+                let state: StateDatabase
+                if let preload { state = try preload.wait().get() } else { state = try StateDatabase(path: cache.database) }
+                return (state, DecisionMaker.outputStatuses(graph: graph, closure: closure))
             }
         })
         let sources = try checkedSources.get()
