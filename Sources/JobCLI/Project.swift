@@ -80,8 +80,9 @@ struct ProjectFiles {
     /// is read, or once the YAML is expanded and freed (the build then loads its state).
     func load(writingPlanMeanwhile: Bool = false, lighter: () -> Void = {}) throws -> Project {
         do throws(UsageError) {
-            // A compiled plan skips YAML when nothing it was made from has changed.
-            let compiled = FileOperations.exists(cache.plan)
+            // A compiled plan skips YAML when nothing it was made from has changed. (One made
+            // from another Jobfile is known from its first bytes, before YAML takes memory.)
+            let compiled = CompiledPlan.isStored(path: cache.plan, key: planKey)
             if compiled { lighter() }
             if compiled, let planned = CompiledPlan.load(path: cache.plan, key: planKey, text: text) {
                 return Project(displayName: displayName, text: text, rootDirectory: rootDirectory, cache: cache,

@@ -1,4 +1,7 @@
 import JobBasics
+#if canImport(Glibc)
+import Glibc
+#endif
 import JobRecipes
 
 /// The validated, expanded Jobfile kept in `cache/plan.bin`, so that a no-op build does not
@@ -19,6 +22,19 @@ public enum CompiledPlan {
         h.field(text)
         for o in overrides { h.field(o.name); h.field(o.value) }
         return h.finish()
+    }
+
+    /// Whether the plan at `path` was stored under `key`, from its first bytes only (its globs
+    /// are not checked).
+    public static func isStored(path: String, key: ContentDigest) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 256)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return false }
+        var r = BinaryReader(Array(head[0..<n]))
+        return r.string() == magic && r.string() == key.hex
     }
 
     /// The plan at `path` if it was stored under `key` and its globs still match.

@@ -38,3 +38,23 @@ struct ForeachGlobTests {
         #expect(Foreach.filesInOneDirectory(dir.path + "/missing/*.txt") == [])
     }
 }
+
+/// The compiled plan's header says which Jobfile it was made from, without reading the rest.
+@Suite("Compiled plan")
+struct CompiledPlanTests {
+    @Test func aStoredPlanIsKnownByItsKeyFromItsFirstBytes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let text = "version: 1\nrules:\n  r:\n    output: o.txt\n    run: x\n"
+        let jobfile = try load(text, in: dir)
+        let key = ContentDigest.of(string: "one"), other = ContentDigest.of(string: "two")
+        let path = dir.file("cache/plan.bin")
+        #expect(!CompiledPlan.isStored(path: path, key: key))
+        CompiledPlan.store(jobfile, key: key, path: path)
+        #expect(CompiledPlan.isStored(path: path, key: key))
+        #expect(!CompiledPlan.isStored(path: path, key: other))
+        #expect(CompiledPlan.load(path: path, key: key, text: text)?.instances.map(\.name) == ["r"])
+        try dir.write("cache/plan.bin", "garbage")
+        #expect(!CompiledPlan.isStored(path: path, key: key))
+    }
+}
