@@ -184,6 +184,17 @@ public enum FileOperations {
         }
     }
 
+    /// The first `maxBytes` of a file (fewer when it is shorter; none when it cannot be read),
+    /// for a header.
+    public static func head(_ path: String, maxBytes: Int) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return [] }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: maxBytes)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? Array(buffer[0..<n]) : []
+    }
+
     /// The last `maxBytes` of a file, for showing the tail of a failed rule's log.
     public static func tail(_ path: String, maxBytes: Int) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -61,3 +61,27 @@ private struct PairWork<A, B>: @unchecked Sendable {
     let a: UnsafeMutablePointer<A?>
     let b: UnsafeMutablePointer<B?>
 }
+
+/// `work` started on another thread now, and its result once it is done: for work that goes
+/// on while the caller does something else (writing the compiled plan, loading the state).
+/// `wait` may be called any number of times, from any thread.
+public final class InBackground<T>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Written once by the working thread, before `done` is signalled; read only after.
+    private var result: T?
+
+    public init(_ work: @escaping @Sendable () -> T) {
+        DispatchQueue.global().async { [self] in
+            result = work()
+            done.signal()
+        }
+    }
+
+    /// The result, once the work is done.
+    @discardableResult
+    public func wait() -> T {
+        done.wait()
+        done.signal()   // a second wait returns at once
+        return result!
+    }
+}

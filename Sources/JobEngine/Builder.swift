@@ -55,9 +55,8 @@ public final class Builder: @unchecked Sendable {
         if !options.dryRun { UpToDateManifest.remove(at: cache.upToDate) }
         try FileOperations.createDirectories(cache.logs)
         try FileOperations.createDirectories(cache.scratch)
-        // The sources' checks take a core, the state's load and then the outputs' `stat`s the
-        // other (at 100,000 rules: 100,000 sources to `lstat` and check, against 300,000 rows
-        // and 100,000 outputs: about 280 against 210 + 150 ms).
+        // The sources are checked (on every core, see `SourceFiles`) while the state loads, or
+        // the load begun ahead finishes, and the outputs are `stat`ed.
         let (checkedSources, loaded) = inParallel({
             Result { () throws(UsageError) in try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory) }
         }, {

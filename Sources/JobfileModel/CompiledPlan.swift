@@ -1,7 +1,4 @@
 import JobBasics
-#if canImport(Glibc)
-import Glibc
-#endif
 import JobRecipes
 
 /// The validated, expanded Jobfile kept in `cache/plan.bin`, so that a no-op build does not
@@ -27,21 +24,20 @@ public enum CompiledPlan {
     /// Whether the plan at `path` was stored under `key`, from its first bytes only (its globs
     /// are not checked).
     public static func isStored(path: String, key: ContentDigest) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 256)
-        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return false }
-        var r = BinaryReader(Array(head[0..<n]))
-        return r.string() == magic && r.string() == key.hex
+        var r = BinaryReader(FileOperations.head(path, maxBytes: 256))
+        return readHeader(&r, key: key)
+    }
+
+    /// Reads the magic and the key, and says whether they are this plan format's and `key`.
+    static func readHeader(_ r: inout BinaryReader, key: ContentDigest) -> Bool {
+        r.string() == magic && r.string() == key.hex
     }
 
     /// The plan at `path` if it was stored under `key` and its globs still match.
     public static func load(path: String, key: ContentDigest, text: String) -> Jobfile? {
         guard let bytes = try? FileOperations.readFile(path) else { return nil }
         var r = BinaryReader(bytes)
-        guard r.string() == magic, r.string() == key.hex, var jobfile = decodeJobfile(&r), r.atEnd else { return nil }
+        guard readHeader(&r, key: key), var jobfile = decodeJobfile(&r), r.atEnd else { return nil }
         for glob in jobfile.globs {
             let root = FileOperations.currentDirectory()
             if Foreach.globStems(glob.pattern, rootDirectory: root) != glob.stems { return nil }

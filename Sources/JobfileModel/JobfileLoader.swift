@@ -21,10 +21,13 @@ public struct VarOverride: Sendable, Hashable {
 
 /// `[A-Za-z0-9_-]+`: rule, var, pool, target and `foreach` key names.
 public func isValidName(_ s: String) -> Bool {
-    !s.isEmpty && s.utf8.allSatisfy { c in
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-            || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
-    }
+    !s.isEmpty && s.utf8.allSatisfy(isNameByte)
+}
+
+/// A byte of a name: `[A-Za-z0-9_-]`.
+func isNameByte(_ c: UInt8) -> Bool {
+    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+        || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
 }
 
 /// Names that `${...}` gives a meaning of its own.

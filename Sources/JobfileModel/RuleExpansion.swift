@@ -286,7 +286,7 @@ struct RuleExpansion {
         return ok ? (outs, names) : nil
     }
 
-    func finish(_ p: Pending, ruleOutputs: RuleOutputs, paths: PathRules, cache: SubstitutionCache? = nil,
+    func finish(_ p: Pending, ruleOutputs: RuleOutputs, paths: PathRules, cache: SubstitutionCache,
                 diagnostics d: inout DiagnosticBag) -> RuleInstance? {
         let tree = inputs.tree
         let errorsBefore = d.diagnostics.count

@@ -116,11 +116,6 @@ extension YAMLDocument {
         return cuts.isEmpty ? nil : cuts
     }
 
-    static func isNameByte(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-            || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
-    }
-
     /// One document from the parts: every part's records, then the joined `rules:` mapping and
     /// root. Nil unless each part is the mapping expected (the first ends with `rules:`, later
     /// ones start with it, and only the last holds more keys) and no key is repeated.
