@@ -8,6 +8,11 @@ public struct BinaryWriter {
     public init() {}
 
     public mutating func int(_ v: Int) {
+        // Most numbers here (counts, lines, columns, lengths) fit in one byte.
+        if v >= 0 && v < 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v))
+            return
+        }
         var x = UInt64(bitPattern: Int64(v))
         // LEB128: most numbers here are small.
         repeat {
@@ -25,10 +30,10 @@ public struct BinaryWriter {
     public mutating func double(_ v: Double) { u64(v.bitPattern) }
 
     public mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { buf in
-            int(buf.count)
-            bytes.append(contentsOf: buf)
+        let utf8 = s.utf8
+        int(utf8.count)
+        if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: utf8)
         }
     }
 

@@ -85,3 +85,23 @@ public final class InBackground<T>: @unchecked Sendable {
         return result!
     }
 }
+
+/// An array that chunks running at once fill in place, each writing only indices that no other
+/// chunk writes (its own instances' slots, or its own share of the paths): nothing is merged
+/// after, and nothing is copied.
+public struct DisjointWrites<Element>: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+
+    /// Writes into `buffer`, which must outlive every write.
+    public init(_ buffer: UnsafeMutableBufferPointer<Element>) {
+        base = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+
+    /// Replaces the initialized element at `index`.
+    @inlinable
+    public func set(_ index: Int, _ value: Element) { base[index] = value }
+
+    /// Initializes the element at `index` (the buffer's memory is not yet initialized there).
+    @inlinable
+    public func initialize(_ index: Int, to value: Element) { (base + index).initialize(to: value) }
+}

@@ -11,11 +11,12 @@ extension Builder {
     /// (a deleted database makes every rule stale). Best effort: without it, the next build
     /// only takes the full path.
     func writeUpToDateManifest(key: ContentDigest, closure: [Int], sources: SourceFiles, digests: FileDigests,
-                               tools: [String: FileStatus]) {
-        var encoder = UpToDateManifest.Encoder(expectedEntries: sources.status.count + closure.count + 16)
+                               vouched: UpToDateAtStart, outputStatus: OutputStatuses, tools: [String: FileStatus]) {
+        typealias Known = (digest: ContentDigest, status: FileStatus?)
+        var encoder = UpToDateManifest.Encoder(expectedEntries: sources.files.count + closure.count + 16)
         var directories = Set<String>()
         var lastParent: Substring = ""
-        func add(_ path: String, _ known: (digest: ContentDigest, status: FileStatus?)?) -> Bool {
+        func add(_ path: String, _ known: Known?) -> Bool {
             // A file judged without a digest (none should be): no manifest.
             guard let (digest, status) = known else { return false }
             encoder.append(.init(path: path, kind: .file, status: status, digest: digest))
@@ -32,31 +33,37 @@ extension Builder {
             }
             return true
         }
-        // Every source once (the keys of `sources`), every output once (one rule makes each),
-        // in blocks whose digests and statuses are looked up on every core (two table lookups
-        // each, for 200,000 files at 100,000 rules); a block at a time, so that the build's
-        // peak of memory, here, does not grow by a table of them all.
-        var block: [String] = []
+        // Every source once, every output once (one rule makes each). The files of instances
+        // up to date at the start are as the stat cache vouched for them then (`vouched`);
+        // the others' digests are this build's, looked up in blocks on every core (200,000
+        // lookups in the no-op of 100,000 rules before `vouched`), a block at a time, so that
+        // the build's peak of memory, here, does not grow by a table of them all.
+        var block: [(path: String, known: Known?)] = []
         block.reserveCapacity(Self.manifestBlock)
         func flush() -> Bool {
-            let found = parallelChunks(block.count) { range in range.map { digests.knownOrVouched(block[$0]) } }
+            let found = parallelChunks(block.count) { range in
+                range.map { block[$0].known ?? digests.knownOrVouched(block[$0].path) }
+            }
             var k = 0
             for chunk in found {
                 for known in chunk {
-                    guard add(block[k], known) else { return false }
+                    guard add(block[k].path, known) else { return false }
                     k += 1
                 }
             }
             block.removeAll(keepingCapacity: true)
             return true
         }
-        for path in sources.status.keys {
-            block.append(path)
+        for (k, file) in sources.files.enumerated() {
+            block.append((file.path, vouched.sourceDigests[k].map { ($0, file.status) }))
             if block.count == Self.manifestBlock, !flush() { return }
         }
         for i in closure {
-            for path in graph.instances[i].outputs {
-                block.append(path)
+            let made = vouched.outputs[i]
+            for (n, path) in graph.instances[i].outputs.enumerated() {
+                var known: Known?
+                if let made, n < made.count { known = (made[n].digest, outputStatus[i, n]) }
+                block.append((path, known))
                 if block.count == Self.manifestBlock, !flush() { return }
             }
         }

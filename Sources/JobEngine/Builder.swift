@@ -61,9 +61,11 @@ public final class Builder: @unchecked Sendable {
             Result { () throws(UsageError) in try SourceFiles(graph: graph, instances: closure, rootDirectory: rootDirectory) }
         }, {
             Result { () throws(SQLiteError) in
+                // The outputs first: a load begun ahead goes on meanwhile.
+                let outputStatus = OutputStatuses.stat(graph: graph, closure: closure)
                 let state: StateDatabase
                 if let preload { state = try preload.wait().get() } else { state = try StateDatabase(path: cache.database) }
-                return (state, DecisionMaker.outputStatuses(graph: graph, closure: closure))
+                return (state, outputStatus)
             }
         })
         let sources = try checkedSources.get()
@@ -84,16 +86,19 @@ public final class Builder: @unchecked Sendable {
                                   outputStatus: outputStatus)
         let executor = Executor(runner: runner, store: store, probes: probes, progress: progress)
 
-        var upToDateAtStart = judge.upToDateAtStart(closure)
+        let upToDateAtStart = judge.upToDateAtStart(closure)
         // Those read only sources, so they have no dependencies: they are settled first, in
         // order, without the ready queue (100,000 pushes and pops at 100,000 rules).
-        var run = SchedulerState(graph: graph, closure: closure, state: state, settledFirst: { upToDateAtStart[$0] != nil })
+        var run = SchedulerState(graph: graph, closure: closure, state: state, settledFirst: { upToDateAtStart.outputs[$0] != nil })
         var summary = BuildSummary()
         summary.dryRun = options.dryRun
         observer.buildStarted(total: closure.count, dryRun: options.dryRun)
         // A source file that job once made for a rule that no longer makes it: probably stale.
         var warned = false
-        for path in sources.status.keys.filter({ state.produced[$0] != nil }).sorted() {
+        let madeByJob = state.produced.isEmpty ? [] : parallelChunks(sources.files.count) { range in
+            range.lazy.map { sources.files[$0].path }.filter { state.produced[$0] != nil }
+        }.flatMap { $0 }
+        for path in madeByJob.sorted() {
             warned = true
             observer.warning("'\(path)' is used as a source file, but job made it for a rule that no longer does; delete it if it is stale")
         }
@@ -147,12 +152,10 @@ public final class Builder: @unchecked Sendable {
         var batch = CommitBatch()
         var commitTimer: Task<Void, Never>?
         for i in closure {
-            guard let outputs = upToDateAtStart[i] else { continue }
+            guard let outputs = upToDateAtStart.outputs[i] else { continue }
             run.settle(i, outputs: outputs, failed: false)
             finish(report(i, .skipped, .upToDate))
         }
-        // Read no more: freed before the loop and the manifest, where the build's memory peaks.
-        upToDateAtStart = []
         await withDiscardingTaskGroup { group in
             var running = 0
             /// Starts instance `i`'s work (its recipe, a restore, or its fallback) in a free slot.
@@ -394,7 +397,8 @@ public final class Builder: @unchecked Sendable {
         store.flush()
         if let key = options.upToDateKey, !options.dryRun, !warned, summary.failed + summary.blocked + summary.fallback == 0,
            !summary.interrupted {
-            writeUpToDateManifest(key: key, closure: closure, sources: sources, digests: digests, tools: tools.executables)
+            writeUpToDateManifest(key: key, closure: closure, sources: sources, digests: digests,
+                                  vouched: upToDateAtStart, outputStatus: judge.outputStatus, tools: tools.executables)
         }
         state.close()
         summary.durationSeconds = monotonicSeconds() - started

@@ -16,6 +16,16 @@ struct Decision {
     var key: ContentDigest
 }
 
+/// What `DecisionMaker.upToDateAtStart` found.
+struct UpToDateAtStart {
+    /// For each instance up to date as the build starts, the outputs of its last run, each
+    /// output's status then being the one in `DecisionMaker.outputStatus` (nil for the others).
+    var outputs: [[OutputRecord]?]
+    /// For each source (by index in `SourceFiles.files`) first read by one of those instances,
+    /// the digest that the stat cache vouched for at the status found in `SourceFiles.files`.
+    var sourceDigests: [ContentDigest?]
+}
+
 /// Judges instances against the state: the key of their last run, the outputs it left.
 struct DecisionMaker {
     let graph: BuildGraph
@@ -25,11 +35,8 @@ struct DecisionMaker {
     let sources: SourceFiles
     let tools: [String: String]
 
-    /// Where each instance's outputs were when the build started (`stat`ed on every core at
-    /// once): an instance's outputs are written by it alone, so they are as they were until it
-    /// is judged. Nil for an output that was missing then (or was not `stat`ed): it is `stat`ed
-    /// again when judged.
-    let outputStatus: [[FileStatus?]]
+    /// Where each instance's outputs were when the build started.
+    let outputStatus: OutputStatuses
 
     /// What instance `index`'s key is made of, given its inputs' digests.
     func material(_ index: Int, inputs: [(path: String, digest: ContentDigest)]) -> ActionKeyMaterial {
@@ -78,7 +85,7 @@ struct DecisionMaker {
                     inputs.append((path, ContentDigest(high: 0, low: 0)))
                 }
             } else {
-                inputs.append((path, try digests.digest(of: path, status: sources.status[path])))
+                inputs.append((path, try digests.digest(of: path, status: sources.status(ofInput: n, of: index, in: graph))))
             }
         }
         let material = self.material(index, inputs: inputs)
@@ -91,7 +98,7 @@ struct DecisionMaker {
         if let record, record.key == key {
             var problem: RebuildReason?
             for (k, o) in record.outputs.enumerated() {
-                let known = k < outputs.count && outputs[k] == o.path ? outputStatus[index][k] : nil
+                let known = k < outputs.count && outputs[k] == o.path ? outputStatus[index, k] : nil
                 guard let st = known ?? FileStatus.of(o.path), st.isRegularFile else { problem = .outputMissing(o.path); break }
                 if try digests.digest(of: o.path, status: st) != o.digest { problem = .outputModified(o.path); break }
             }
@@ -129,38 +136,41 @@ extension DecisionMaker {
     /// before the build loop, for the no-op of a large build: those that read only sources
     /// (no rule of this build can change them), whose key is their last run's, and whose
     /// outputs are that run's, each file's digest vouched for by the stat cache. Nothing here
-    /// writes: it reads the plan, the state and the statuses, which nothing changes until the
-    /// loop starts. An instance left out is judged by `decide`, which finds what this finds
-    /// and also hashes, restores and explains. For each instance found here: the outputs of its
-    /// last run, with which it is settled (nil for the others). Its files' digests stay the
-    /// stat cache's, which vouched for them: the manifest reads them there
-    /// (`FileDigests.knownOrVouched`), so the build does not copy 200,000 into its own table.
-    func upToDateAtStart(_ closure: [Int]) -> [[OutputRecord]?] {
+    /// writes but its own slots: it reads the plan, the state and the statuses, which nothing
+    /// changes until the loop starts. An instance left out is judged by `decide`, which finds
+    /// what this finds and also hashes, restores and explains. Its files' digests stay the stat
+    /// cache's, which vouched for them: the manifest takes them from here, so that the build
+    /// neither copies 200,000 into its own table nor looks them up again.
+    func upToDateAtStart(_ closure: [Int]) -> UpToDateAtStart {
         let instances = graph.jobfile.instances
-        return Self.perInstance(closure, count: instances.count, empty: nil) { i -> [OutputRecord]? in
-            var inputs: [(path: String, digest: ContentDigest)] = []
-            inputs.reserveCapacity(instances[i].inputs.count)
-            for (n, path) in instances[i].inputs.enumerated() {
-                guard graph.producer(ofInput: n, of: i) == nil, let status = sources.status[path],
-                      let cached = state.files[path], cached.status == status else { return nil }
-                inputs.append((path, cached.digest))
-            }
-            guard let record = state.rules[instances[i].name], record.key == key(i, inputs: inputs)
-            else { return nil }
-            let outputs = instances[i].outputs
-            for (n, o) in record.outputs.enumerated() {
-                guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i][n], status.isRegularFile,
-                      let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
+        var sourceDigests = [ContentDigest?](repeating: nil, count: sources.files.count)
+        let outputs = sourceDigests.withUnsafeMutableBufferPointer { buffer in
+            let vouched = DisjointWrites(buffer)
+            return Self.perInstance(closure, count: instances.count, empty: nil) { i -> [OutputRecord]? in
+                var inputs: [(path: String, digest: ContentDigest)] = []
+                inputs.reserveCapacity(instances[i].inputs.count)
+                for (n, path) in instances[i].inputs.enumerated() {
+                    guard let source = sources.file(ofInput: n, of: i, in: graph),
+                          let cached = state.files[path], cached.status == sources.files[source].status else { return nil }
+                    inputs.append((path, cached.digest))
+                }
+                guard let record = state.rules[instances[i].name], record.key == key(i, inputs: inputs)
                 else { return nil }
+                let outputs = instances[i].outputs
+                for (n, o) in record.outputs.enumerated() {
+                    guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i, n], status.isRegularFile,
+                          let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
+                    else { return nil }
+                }
+                // Each source's digest is written by the instance that reads it first, alone.
+                for n in inputs.indices {
+                    let source = sources.file(ofInput: n, of: i, in: graph)!
+                    if sources.files[source].firstSlot == graph.inputSlot(n, of: i) { vouched.set(source, inputs[n].digest) }
+                }
+                return record.outputs
             }
-            return record.outputs
         }
-    }
-
-    /// The status of every output of `closure` now, split across the cores (see `outputStatus`).
-    static func outputStatuses(graph: BuildGraph, closure: [Int]) -> [[FileStatus?]] {
-        let instances = graph.jobfile.instances
-        return perInstance(closure, count: instances.count, empty: []) { i in instances[i].outputs.map { FileStatus.of($0) } }
+        return UpToDateAtStart(outputs: outputs, sourceDigests: sourceDigests)
     }
 
     /// `work` for each instance of `closure`, split across the cores, as a table by instance

@@ -8,63 +8,125 @@ import Glibc
 /// of the project through a symlink. Checked once per build; the statuses found are kept so
 /// that hashing needs no second `stat`.
 public struct SourceFiles: Sendable {
-    public var status = PathTable<FileStatus>()
+    /// A source read by the build.
+    public struct File: Sendable {
+        public var path: String
+        public var status: FileStatus
+        /// The input slot (`BuildGraph.inputSlot`) where the build reads it first.
+        public var firstSlot: Int
+    }
+
+    /// Each source of the build once (in no particular order).
+    public private(set) var files: [File] = []
+    /// For each input slot, its source's index in `files` (-1: an input that a rule makes, or
+    /// one of an instance outside the build): judging and the manifest read arrays, instead
+    /// of looking each path up again.
+    private var fileOfSlot: [Int32] = []
 
     public init(graph: BuildGraph, instances: [Int], rootDirectory: String) throws(UsageError) {
         let realRoot = FileOperations.realPath(rootDirectory) ?? rootDirectory
         let all = graph.jobfile.instances
         // Each core checks the sources of its share of a hash of their paths (100,000 sources
-        // are as many `lstat`s), each once, and keeps them in its shard of the table; it also
-        // checks the outputs of its share of the instances. Problems are tagged with where one
-        // pass would find them (instance, then its inputs, then its outputs), and sorted so.
-        let (table, found) = PathTable<FileStatus>.make(shards: PathTable<FileStatus>.shardCount(for: instances.count)) { shard, shards in
-            var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
-            var found: [String: FileStatus] = [:]
-            found.reserveCapacity(instances.count / shards + 16)
-            var refused = Set<String>()
-            var problems: [(instance: Int, slot: Int, diagnostic: Diagnostic)] = []
-            for k in instances.indices {
-                let i = instances[k]
-                for (n, input) in all[i].inputs.enumerated() where PathTable<FileStatus>.shard(of: input, among: shards) == shard {
-                    guard graph.producer(ofInput: n, of: i) == nil, found[input] == nil, !refused.contains(input) else { continue }
-                    func problem(_ message: String) {
-                        refused.insert(input)
-                        problems.append((k, n, Diagnostic(message, at: all[i].location(of: input) ?? all[i].location)))
+        // are as many `lstat`s), each once, and keeps them; it also checks the outputs of its
+        // share of the instances. Problems are tagged with where one pass would find them
+        // (instance, then its inputs, then its outputs), and sorted so. A slot's source is
+        // first numbered within its core's share (`local * shards + shard`), then in `files`.
+        var fileOfSlot = [Int32](repeating: -1, count: graph.inputSlotCount)
+        let shards = PathTable<Int32>.shardCount(for: instances.count)
+        let found = fileOfSlot.withUnsafeMutableBufferPointer { buffer in
+            let slots = DisjointWrites(buffer)
+            return parallelChunks(shards, minimumChunk: 1) { range in range.map { shard in
+                var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
+                var numbers: [String: Int32] = [:]
+                numbers.reserveCapacity(instances.count / shards + 16)
+                var files: [File] = []
+                files.reserveCapacity(instances.count / shards + 16)
+                var refused = Set<String>()
+                var problems: [(instance: Int, slot: Int, diagnostic: Diagnostic)] = []
+                for k in instances.indices {
+                    let i = instances[k]
+                    for (n, input) in all[i].inputs.enumerated() where PathTable<Int32>.shard(of: input, among: shards) == shard {
+                        guard graph.producer(ofInput: n, of: i) == nil else { continue }
+                        let slot = graph.inputSlot(n, of: i)
+                        if let known = numbers[input] {
+                            slots.set(slot, known)
+                            continue
+                        }
+                        if !refused.isEmpty && refused.contains(input) { continue }
+                        func problem(_ message: String) {
+                            refused.insert(input)
+                            problems.append((k, n, Diagnostic(message, at: all[i].location(of: input) ?? all[i].location)))
+                        }
+                        var st = stat()
+                        if lstat(checker.onDisk(input), &st) != 0 {
+                            problem("input '\(input)' of rule '\(all[i].name)' is neither a file nor the output of any rule")
+                            continue
+                        }
+                        let isLink = (st.st_mode & S_IFMT) == S_IFLNK
+                        if !checker.isInside(input, followFile: isLink) {
+                            problem("input '\(input)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)")
+                            continue
+                        }
+                        guard let s = isLink ? FileStatus.of(checker.onDisk(input)) : FileStatus(st) else {
+                            problem("input '\(input)' of rule '\(all[i].name)' is a broken symlink")
+                            continue
+                        }
+                        if !s.isRegularFile {
+                            problem("input '\(input)' of rule '\(all[i].name)' is not a regular file")
+                            continue
+                        }
+                        let number = Int32(files.count * shards + shard)
+                        numbers[input] = number
+                        slots.set(slot, number)
+                        files.append(File(path: input, status: s, firstSlot: slot))
                     }
-                    var st = stat()
-                    if lstat(checker.onDisk(input), &st) != 0 {
-                        problem("input '\(input)' of rule '\(all[i].name)' is neither a file nor the output of any rule")
-                        continue
+                    guard k % shards == shard else { continue }
+                    for (n, output) in all[i].outputs.enumerated() where !checker.isInside(output, followFile: false) {
+                        problems.append((k, all[i].inputs.count + n,
+                                         Diagnostic("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
+                                                    at: all[i].location(of: output) ?? all[i].location)))
                     }
-                    let isLink = (st.st_mode & S_IFMT) == S_IFLNK
-                    if !checker.isInside(input, followFile: isLink) {
-                        problem("input '\(input)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)")
-                        continue
-                    }
-                    guard let s = isLink ? FileStatus.of(checker.onDisk(input)) : FileStatus(st) else {
-                        problem("input '\(input)' of rule '\(all[i].name)' is a broken symlink")
-                        continue
-                    }
-                    if !s.isRegularFile {
-                        problem("input '\(input)' of rule '\(all[i].name)' is not a regular file")
-                        continue
-                    }
-                    found[input] = s
                 }
-                guard k % shards == shard else { continue }
-                for (n, output) in all[i].outputs.enumerated() where !checker.isInside(output, followFile: false) {
-                    problems.append((k, all[i].inputs.count + n,
-                                     Diagnostic("output '\(output)' leads out of the project through a symlink (list its target's directory under 'roots:' to allow it)",
-                                                at: all[i].location(of: output) ?? all[i].location)))
-                }
-            }
-            return (found, problems)
+                return (files, problems)
+            } }.flatMap { $0 }
         }
-        let problems = found.flatMap { $0 }.sorted { ($0.instance, $0.slot) < ($1.instance, $1.slot) }
+        let problems = found.flatMap { $0.1 }.sorted { ($0.instance, $0.slot) < ($1.instance, $1.slot) }
         var d = DiagnosticBag()
         for p in problems { d.append(p.diagnostic) }
         try d.throwIfErrors()
-        status = table
+        if shards == 1 {
+            files = found[0].0
+        } else {
+            var offsets: [Int32] = []
+            for (shardFiles, _) in found {
+                offsets.append(Int32(files.count))
+                files += shardFiles
+            }
+            for k in fileOfSlot.indices where fileOfSlot[k] >= 0 {
+                let number = Int(fileOfSlot[k])
+                fileOfSlot[k] = offsets[number % shards] + Int32(number / shards)
+            }
+        }
+        self.fileOfSlot = fileOfSlot
+    }
+
+    /// The index in `files` of the `n`-th input of instance `i` (nil: a rule makes it, or the
+    /// instance is not part of the build).
+    @inline(__always)
+    public func file(ofInput n: Int, of i: Int, in graph: BuildGraph) -> Int? {
+        let k = fileOfSlot[graph.inputSlot(n, of: i)]
+        return k < 0 ? nil : Int(k)
+    }
+
+    /// The status of the `n`-th input of instance `i`, a source of the build.
+    @inline(__always)
+    public func status(ofInput n: Int, of i: Int, in graph: BuildGraph) -> FileStatus? {
+        file(ofInput: n, of: i, in: graph).map { files[$0].status }
+    }
+
+    /// Each source's status by path: a table made on each call, for tests and tools.
+    public var statusByPath: [String: FileStatus] {
+        Dictionary(files.map { ($0.path, $0.status) }, uniquingKeysWith: { a, _ in a })
     }
 }
 

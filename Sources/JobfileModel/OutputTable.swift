@@ -3,9 +3,10 @@ import JobBasics
 /// Output path -> the instance that writes it, filled on every core (a `PathTable`): it is made
 /// while loading, to refuse two writers of one file, and kept for the graph.
 public struct OutputTable: Sendable {
-    private var table: PathTable<Int>
+    @usableFromInline var table: PathTable<Int>
 
     /// The instance that writes `path`, or nil for a source file.
+    @inlinable
     public subscript(path: String) -> Int? { table[path] }
 
     public var count: Int { table.count }

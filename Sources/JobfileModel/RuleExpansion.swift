@@ -101,14 +101,17 @@ struct RuleExpansion {
         let paths = PathRules(rootDirectory: inputs.rootDirectory, roots: inputs.roots)
         guard let pairs = tree.mapping(node, what: "'rules'", diagnostics: &d) else { return }
         let allowed = Self.ruleKeys.union(RecipeRegistry.allNames)
+        // The passes read a copy made once: a method called on `self` from these closures (in
+        // a mutating method) copied the whole expansion, retaining all it holds, per call.
+        let expansion = self
         let outlined = parallelChunks(pairs.count) { range in
             var bag = DiagnosticBag()
             var globs: [GlobRecord] = []
             var outlines: [RuleOutline] = []
             var pending: [Pending] = []
             for k in range {
-                if let o = outline(pairs[k], allowed: allowed, paths: paths, globs: &globs, pending: &pending,
-                                   diagnostics: &bag) {
+                if let o = expansion.outline(pairs[k], allowed: allowed, paths: paths, globs: &globs, pending: &pending,
+                                             diagnostics: &bag) {
                     outlines.append(o)
                 }
             }
@@ -148,17 +151,17 @@ struct RuleExpansion {
         // instance there, and its index in `unmade`.
         var unmade: [Int] = []
         let made = [RuleInstance](unsafeUninitializedCapacity: pending.count) { buffer, initialized in
-            let slots = InstanceSlots(base: buffer.baseAddress!)
+            let slots = DisjointWrites(buffer)
             let chunks = parallelChunks(pending.count) { range in
                 var bag = DiagnosticBag()
                 var failed: [Int] = []
                 let cache = SubstitutionCache()
                 for k in range {
-                    if let instance = finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, cache: cache,
-                                             diagnostics: &bag) {
-                        (slots.base + k).initialize(to: instance)
+                    if let instance = expansion.finish(pending[k], ruleOutputs: ruleOutputs, paths: paths, cache: cache,
+                                                       diagnostics: &bag) {
+                        slots.initialize(k, to: instance)
                     } else {
-                        (slots.base + k).initialize(to: .unmade)
+                        slots.initialize(k, to: .unmade)
                         failed.append(k)
                     }
                 }
@@ -436,11 +439,6 @@ final class RuleOutputs: @unchecked Sendable {
             return made
         }
     }
-}
-
-/// Where the chunks of the second pass put their instances: each chunk writes its own slots.
-private struct InstanceSlots: @unchecked Sendable {
-    let base: UnsafeMutablePointer<RuleInstance>
 }
 
 /// The chunks' results read as one list, without copying them into one array.

@@ -3,7 +3,7 @@ import JobBasics
 @testable import JobEngine
 import JobfileModel
 import JobGraph
-import JobState
+@testable import JobState
 import Synchronization
 import Testing
 
@@ -30,7 +30,8 @@ final class RecordingRunner: ProcessRunner {
         try await Task.sleep(for: pause)
         record.withLock { $0.running -= 1 }
         if failing.contains(name) { return .exited(1) }
-        try Data(name.utf8).write(to: URL(fileURLWithPath: path))
+        // Any further arguments are more outputs.
+        for output in [path] + spec.argv.dropFirst(3) { try Data(name.utf8).write(to: URL(fileURLWithPath: output)) }
         return .exited(0)
     }
 }
@@ -174,7 +175,7 @@ func rule(_ name: String, inputs: [String] = [], pool: String? = nil) -> String 
         let sources = try SourceFiles(graph: g, instances: g.order, rootDirectory: w.root)
         let judge = DecisionMaker(graph: g, state: state, digests: FileDigests(state: state),
                                   store: LocalContentStore(directory: cache.store), sources: sources, tools: [:],
-                                  outputStatus: DecisionMaker.outputStatuses(graph: g, closure: g.order))
+                                  outputStatus: OutputStatuses.stat(graph: g, closure: g.order))
         let digest = try hashFile(atPath: "src.txt")
         for i in g.order {
             let inputs = g.instances[i].inputs.map { (path: $0, digest: digest) }
@@ -182,7 +183,68 @@ func rule(_ name: String, inputs: [String] = [], pool: String? = nil) -> String 
         }
         // a and c read only sources: judged up to date at the start; b reads a's output.
         let atStart = judge.upToDateAtStart(g.order)
-        #expect(g.order.filter { atStart[$0] != nil }.map { g.instances[$0].name }.sorted() == ["a", "c"])
+        #expect(g.order.filter { atStart.outputs[$0] != nil }.map { g.instances[$0].name }.sorted() == ["a", "c"])
+        // src.txt, read by all three, is one source, vouched for by a (which reads it first).
+        #expect(sources.files.map(\.path) == ["src.txt"])
+        #expect(atStart.sourceDigests == [digest])
+    }
+
+    @Test func aManifestWrittenFromTheJudgementAtTheStartHoldsEachFilesStatusAndDigest() async throws {
+        // The full path of a no-op writes the manifest from what the judgement at the start
+        // vouched for (no table lookups): each entry must still be its file's.
+        let w = try Workspace()
+        defer { w.remove() }
+        for name in ["s1", "s2", "shared"] {
+            try Data("\(name) bytes".utf8).write(to: URL(fileURLWithPath: w.root + "/\(name).txt"))
+        }
+        let g = try w.graph("""
+            version: 1
+            rules:
+              a:
+                inputs: [shared.txt, s1.txt]
+                output: out/a.txt
+                run: [make-output, "${out}", a]
+              b:
+                inputs: [s2.txt, shared.txt]
+                outputs: {first: out/b.txt, second: out/b2.txt}
+                run: [make-output, "${out.first}", b, "${out.second}"]
+              c:
+                inputs: [out/a.txt, shared.txt]
+                output: out/c.txt
+                run: [make-output, "${out}", c]
+            """)
+        let options = BuildOptions(jobs: 2, upToDateKey: ContentDigest(high: 1, low: 2))
+        #expect(try await w.build(g, runner: RecordingRunner(pause: .zero), options: options).0.built == 3)
+        try await Task.sleep(for: .milliseconds(120))
+        let manifest = w.root + "/cache/uptodate.bin"
+        try FileManager.default.removeItem(atPath: manifest)
+        #expect(try await w.build(g, runner: RecordingRunner(pause: .zero), options: options).0.skipped == 3)
+        // Twice: the first full-path no-op found the files written by the build too recent to trust.
+        try FileManager.default.removeItem(atPath: manifest)
+        #expect(try await w.build(g, runner: RecordingRunner(pause: .zero), options: options).0.skipped == 3)
+
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: manifest)))
+        let layout = try #require(ManifestLayout(bytes))
+        var files: [String: (status: FileStatus, digest: ContentDigest, trusted: Bool)] = [:]
+        bytes.withUnsafeBytes { raw in
+            for k in 0..<layout.entryCount {
+                let e = layout.entryOffset(k)
+                guard raw[e] == UpToDateManifest.Kind.file.rawValue else { continue }
+                let words = (0..<7).map { layout.word(raw, e, $0) }
+                files[layout.path(raw, entry: e)] = (
+                    FileStatus(device: words[0], inode: words[1], size: Int64(bitPattern: words[2]),
+                               mtimeNs: Int64(bitPattern: words[3]), ctimeNs: Int64(bitPattern: words[4])),
+                    ContentDigest(high: words[5], low: words[6]), raw[e + 1] == 0)
+            }
+        }
+        let expected = ["s1.txt", "s2.txt", "shared.txt", "out/a.txt", "out/b.txt", "out/b2.txt", "out/c.txt"]
+        #expect(files.keys.sorted() == expected.sorted())
+        for path in expected {
+            let found = try #require(files[path])
+            #expect(found.trusted, "\(path)")
+            #expect(found.digest == (try hashFile(atPath: w.root + "/" + path)), "\(path)")
+            #expect(found.status == FileStatus.of(w.root + "/" + path), "\(path)")
+        }
     }
 
     @Test func longestPathStartsFirst() async throws {

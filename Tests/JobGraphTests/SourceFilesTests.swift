@@ -53,9 +53,9 @@ struct SourceFilesTests {
         try dir.write("voice.cfg", "v")
         try dir.write("scripts/4100.txt", "line")
         let sources = try SourceFiles(graph: g, instances: Array(0..<n), rootDirectory: dir.path)
-        #expect(sources.status.count == n + 1)
-        #expect(sources.status["scripts/4199.txt"]?.size == 9)
-        #expect(sources.status["voice.cfg"]?.size == 1)
+        #expect(sources.files.count == n + 1)
+        #expect(sources.statusByPath["scripts/4199.txt"]?.size == 9)
+        #expect(sources.statusByPath["voice.cfg"]?.size == 1)
     }
 
     @Test func missingInputOfAnInstanceAndReportedOnce() throws {
@@ -97,12 +97,12 @@ struct SourceFilesTests {
                 run: x
             """, root: dir.path)
         let sources = try SourceFiles(graph: g, instances: [0, 1], rootDirectory: dir.path)
-        #expect(Array(sources.status.keys) == ["in.txt"])          // mid.txt is made by a, not read from disk
-        #expect(sources.status["in.txt"] == FileStatus.of(dir.file("in.txt")))
-        #expect(sources.status["in.txt"]?.size == 5)
+        #expect(sources.files.map(\.path) == ["in.txt"])          // mid.txt is made by a, not read from disk
+        #expect(sources.statusByPath["in.txt"] == FileStatus.of(dir.file("in.txt")))
+        #expect(sources.statusByPath["in.txt"]?.size == 5)
         // Only the asked-for instances are checked.
         let none = try SourceFiles(graph: g, instances: [1], rootDirectory: dir.path)
-        #expect(none.status.isEmpty)
+        #expect(none.files.isEmpty)
     }
 
     @Test func directoriesAndBrokenLinksAreNotInputs() throws {
@@ -163,10 +163,10 @@ struct SourceFilesTests {
         defer { top.remove() }
         let g = try buildGraph("roots: [\"\(outside)\"]\n" + Self.linkRules, root: root)
         let sources = try SourceFiles(graph: g, instances: [0, 1], rootDirectory: root)
-        #expect(sources.status["secret-link.txt"] == FileStatus.of(outside + "/secret.txt"))
-        #expect(sources.status["shared/secret.txt"] == FileStatus.of(outside + "/secret.txt"))
-        #expect(sources.status["inside-link.txt"] == FileStatus.of(root + "/inside.txt"))
-        #expect(sources.status.count == 3)
+        #expect(sources.statusByPath["secret-link.txt"] == FileStatus.of(outside + "/secret.txt"))
+        #expect(sources.statusByPath["shared/secret.txt"] == FileStatus.of(outside + "/secret.txt"))
+        #expect(sources.statusByPath["inside-link.txt"] == FileStatus.of(root + "/inside.txt"))
+        #expect(sources.files.count == 3)
     }
 
     @Test func absoluteInputUnderARootIsChecked() throws {
