@@ -155,13 +155,15 @@ public enum FileOperations {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileSystemError("create", path, errno: errno) }
         defer { close(fd) }
-        for bytes in parts {
-            var written = 0
-            while written < bytes.count {
-                let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-                if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", path, errno: errno) }
-                written += w
-            }
+        for bytes in parts { try writeAll(fd, bytes, path: path) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+        var written = 0
+        while written < bytes.count {
+            let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", path, errno: errno) }
+            written += w
         }
     }
 
@@ -177,6 +179,28 @@ public enum FileOperations {
         let temporary = path + ".\(getpid()).tmp"
         do {
             try writeFile(temporary, parts: parts)
+            try rename(temporary, to: path)
+        } catch {
+            try? removeFile(temporary)
+            throw error
+        }
+    }
+
+    /// `writeFileAtomically` of the pieces that `fill` hands to `write`, each written at once:
+    /// a large file (the compiled plan) is never held whole in memory, nor copied as it grows.
+    public static func writeFileAtomically(_ path: String,
+                                           pieces fill: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+        let temporary = path + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FileSystemError("create", temporary, errno: errno) }
+        do {
+            defer { close(fd) }
+            try fill { bytes in try writeAll(fd, bytes, path: temporary) }
+        } catch {
+            try? removeFile(temporary)
+            throw error
+        }
+        do {
             try rename(temporary, to: path)
         } catch {
             try? removeFile(temporary)

@@ -146,9 +146,9 @@ extension DecisionMaker {
         var sourceDigests = [ContentDigest?](repeating: nil, count: sources.files.count)
         let outputs = sourceDigests.withUnsafeMutableBufferPointer { buffer in
             let vouched = DisjointWrites(buffer)
-            return Self.perInstance(closure, count: instances.count, empty: nil) { i -> [OutputRecord]? in
-                var inputs: [(path: String, digest: ContentDigest)] = []
-                inputs.reserveCapacity(instances[i].inputs.count)
+            return Self.perInstance(closure, count: instances.count, empty: nil,
+                                    scratch: { [(path: String, digest: ContentDigest)]() }) { i, inputs -> [OutputRecord]? in
+                inputs.removeAll(keepingCapacity: true)
                 for (n, path) in instances[i].inputs.enumerated() {
                     guard let source = sources.file(ofInput: n, of: i, in: graph),
                           let cached = state.files[path], cached.status == sources.files[source].status else { return nil }
@@ -174,15 +174,16 @@ extension DecisionMaker {
     }
 
     /// `work` for each instance of `closure`, split across the cores, as a table by instance
-    /// index (`empty` for the instances outside `closure`). `work` may only read.
-    static func perInstance<T>(_ closure: [Int], count: Int, empty: T, _ work: (Int) -> T) -> [T] {
-        let chunks = parallelChunks(closure.count) { range in range.map { work(closure[$0]) } }
+    /// index (`empty` for the instances outside `closure`). Each core's `work` reuses its own
+    /// `scratch`, made by `makeScratch`. `work` may only read.
+    static func perInstance<T, Scratch>(_ closure: [Int], count: Int, empty: T, scratch makeScratch: () -> Scratch,
+                                        _ work: (Int, inout Scratch) -> T) -> [T] {
         var table = [T](repeating: empty, count: count)
-        var k = 0
-        for chunk in chunks {
-            for value in chunk {
-                table[closure[k]] = value
-                k += 1
+        table.withUnsafeMutableBufferPointer { buffer in
+            let slots = DisjointWrites(buffer)
+            _ = parallelChunks(closure.count) { range in
+                var scratch = makeScratch()
+                for k in range { slots.set(closure[k], work(closure[k], &scratch)) }
             }
         }
         return table

@@ -456,9 +456,13 @@ private struct ChunkedList<Element> {
         count = n
     }
 
+    /// Read in place: a `Pending` is some 300 bytes and a dozen references, which a returned
+    /// copy moved and retained for each output looked up.
     subscript(k: Int) -> Element {
-        var c = chunks.count - 1
-        while starts[c] > k { c -= 1 }
-        return chunks[c][k - starts[c]]
+        _read {
+            var c = chunks.count - 1
+            while starts[c] > k { c -= 1 }
+            yield chunks[c][k - starts[c]]
+        }
     }
 }
