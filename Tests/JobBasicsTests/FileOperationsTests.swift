@@ -218,3 +218,36 @@ struct FileOperationsTests {
         #expect(FileOperations.currentDirectory() == FileManager.default.currentDirectoryPath)
     }
 }
+
+@Suite("Atomic writes")
+struct AtomicWriteTests {
+    struct Stop: Error {}
+
+    @Test func piecesAreWrittenInOrderAsOneFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("plan.bin")
+        try FileOperations.writeFileAtomically(path) { write in
+            try write(Array("first ".utf8))
+            try write([])
+            try write(Array(repeating: UInt8(ascii: "x"), count: 100_000))
+        }
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written == Array("first ".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100_000))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["plan.bin"])
+    }
+
+    @Test func aFailureHalfWayLeavesTheOldFileAndNoTemporary() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = try dir.write("plan.bin", "old")
+        #expect(throws: Stop.self) {
+            try FileOperations.writeFileAtomically(path) { write in
+                try write(Array("new, half".utf8))
+                throw Stop()
+            }
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["plan.bin"])
+    }
+}
