@@ -8,16 +8,21 @@ import Glibc
 /// `body` may only read what it shares with the other chunks: each chunk builds its own
 /// result (its own diagnostics...), and the caller merges them in order, so the outcome is the
 /// same as one pass over the whole range.
-public func parallelChunks<T>(_ count: Int, minimumChunk: Int = 2048, _ body: (Range<Int>) -> T) -> [T] {
+/// `chunksPerCore` above 1 cuts the range finer, each core taking the next chunk when it is
+/// done with one: for items of uneven cost (one instance that reads 100,000 files among
+/// 100,000 that read one), so that no core waits while another finishes a heavy chunk.
+public func parallelChunks<T>(_ count: Int, minimumChunk: Int = 2048, chunksPerCore: Int = 1,
+                              _ body: (Range<Int>) -> T) -> [T] {
     let workers = min(processorCount, max(1, count / max(1, minimumChunk)))
     if workers <= 1 { return [body(0..<count)] }
-    let per = (count + workers - 1) / workers
-    var results = [T?](repeating: nil, count: workers)
+    let chunks = min(workers * max(1, chunksPerCore), max(workers, count / max(1, minimumChunk)))
+    let per = (count + chunks - 1) / chunks
+    var results = [T?](repeating: nil, count: chunks)
     withoutActuallyEscaping(body) { body in
         results.withUnsafeMutableBufferPointer { slots in
             let shared = ChunkWork(body: body, slots: slots)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                shared.slots[w] = shared.body((w * per)..<min(count, (w + 1) * per))
+            DispatchQueue.concurrentPerform(iterations: chunks) { w in
+                shared.slots[w] = shared.body(min(count, w * per)..<min(count, (w + 1) * per))
             }
         }
     }

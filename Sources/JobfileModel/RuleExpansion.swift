@@ -152,7 +152,8 @@ struct RuleExpansion {
         var unmade: [Int] = []
         let made = [RuleInstance](unsafeUninitializedCapacity: pending.count) { buffer, initialized in
             let slots = DisjointWrites(buffer)
-            let chunks = parallelChunks(pending.count) { range in
+            // In finer chunks: one instance may cost as much as thousands (`${rules.X}` of them all).
+            let chunks = parallelChunks(pending.count, chunksPerCore: 8) { range in
                 var bag = DiagnosticBag()
                 var failed: [Int] = []
                 let cache = SubstitutionCache()
@@ -331,9 +332,17 @@ struct RuleExpansion {
                 for item in tree.stringList(node, what: "'inputs'", diagnostics: &d) ?? [] { items.append((nil, item)) }
             }
             expectedInputs = items.count
+            inputList.reserveCapacity(items.count)
+            inputLocations.reserveCapacity(items.count)
             for (name, item) in items {
                 guard let s = tree.scalar(item) else { d.error("an input must be a path", at: tree.location(item)); continue }
                 let loc = tree.location(item)
+                // A path without `$` is itself: taken as it is, not cut into pieces (a rule
+                // may list 100,000 inputs).
+                if !s.containsByte(UInt8(ascii: "$")) {
+                    addInput(s, loc, name: name)
+                    continue
+                }
                 guard let ts = Substitution.expandListItem(s, at: loc, columnOffset: tree.contentOffset(item),
                                                            scope: scope, diagnostics: &d) else { continue }
                 if name != nil && ts.count != 1 {
