@@ -6,7 +6,7 @@ import JobRecipes
 /// for the same Jobfile bytes, overrides, root and `job` version (all in `key`), and while every
 /// glob it read still matches the same files (re-read on load: one directory scan each).
 public enum CompiledPlan {
-    static let magic = "job-plan-v6"
+    static let magic = "job-plan-v7"
 
     /// The key of a plan: everything its content depends on besides the globs.
     public static func key(displayName: String, text: String, overrides: [VarOverride], rootDirectory: String,
@@ -86,8 +86,8 @@ public enum CompiledPlan {
         for r in j.rules {
             w.string(r.name)
             encode(r.location, &w)
+            w.int(r.instanceIndices.lowerBound)
             w.int(r.instanceIndices.count)
-            for i in r.instanceIndices { w.int(i) }
         }
         w.int(j.instances.count)
         for i in j.instances.indices {
@@ -189,11 +189,9 @@ public enum CompiledPlan {
         guard let roots = r.strings(), let nRules = r.count() else { return nil }
         var rules: [RuleDefinition] = []
         for _ in 0..<nRules {
-            guard let name = r.string(), let loc = decodeLocation(&r), let n = r.count() else { return nil }
-            var indices: [Int] = []
-            indices.reserveCapacity(n)
-            for _ in 0..<n { guard let i = r.int() else { return nil }; indices.append(i) }
-            rules.append(RuleDefinition(name: name, location: loc, instanceIndices: indices))
+            guard let name = r.string(), let loc = decodeLocation(&r), let first = r.int(), let n = r.int(),
+                  first >= 0, n >= 0, first <= Int.max - n else { return nil }
+            rules.append(RuleDefinition(name: name, location: loc, instanceIndices: first..<(first + n)))
         }
         guard let nInstances = r.count() else { return nil }
         var instances: [RuleInstance] = []
@@ -205,7 +203,7 @@ public enum CompiledPlan {
             instances.append(inst)
         }
         // Indices must point inside: the engine indexes with them.
-        guard rules.allSatisfy({ $0.instanceIndices.allSatisfy { $0 >= 0 && $0 < instances.count } }) else { return nil }
+        guard rules.allSatisfy({ $0.instanceIndices.upperBound <= instances.count }) else { return nil }
         guard let nTargets = r.count() else { return nil }
         var targets: [String: TargetDefinition] = [:]
         for _ in 0..<nTargets {

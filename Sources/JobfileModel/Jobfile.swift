@@ -41,7 +41,8 @@ public struct GlobRecord: Sendable, Hashable {
 public struct RuleDefinition: Sendable {
     public var name: String
     public var location: SourceLocation
-    public var instanceIndices: [Int]
+    /// A rule's instances are made one after the other.
+    public var instanceIndices: Range<Int>
 }
 
 /// One instance of a rule: one set of `foreach` values, fully substituted.

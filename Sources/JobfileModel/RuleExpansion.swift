@@ -176,19 +176,18 @@ struct RuleExpansion {
         }
         if unmade.isEmpty {
             instances = made
-            rules = ruleOrder.map { RuleDefinition(name: $0.name, location: $0.location, instanceIndices: Array($0.instances)) }
+            rules = ruleOrder.map { RuleDefinition(name: $0.name, location: $0.location, instanceIndices: $0.instances) }
         } else {
             // Rare (the load then throws its errors): the made instances, renumbered.
             let failed = Set(unmade)
             var next = 0
             for r in ruleOrder {
-                var indices: [Int] = []
+                let first = next
                 for k in r.instances where !failed.contains(k) {
                     instances.append(made[k])
-                    indices.append(next)
                     next += 1
                 }
-                rules.append(RuleDefinition(name: r.name, location: r.location, instanceIndices: indices))
+                rules.append(RuleDefinition(name: r.name, location: r.location, instanceIndices: first..<next))
             }
         }
     }

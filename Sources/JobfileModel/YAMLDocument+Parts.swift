@@ -102,12 +102,13 @@ extension YAMLDocument {
             line += 1
         }
         guard starts.count >= parts else { return nil }
-        // The first key starting at or after each even share of the block.
+        // The first key starting at or after each share of the block: even shares, but the
+        // first part's is 10% smaller, as it also sizes the whole document's arrays.
         let blockStart = starts[0].offset
         var cuts: [(offset: Int, line: Int)] = []
         var k = 1
         for p in 1..<parts {
-            let target = blockStart + (blockEnd - blockStart) * p / parts
+            let target = blockStart + (blockEnd - blockStart) * (10 * p - 1) / (10 * parts - 1)
             while k < starts.count && starts[k].offset < target { k += 1 }
             guard k < starts.count else { break }
             cuts.append(starts[k])

@@ -115,7 +115,7 @@ struct JobfileLoaderTests {
         #expect(try jf.instance("narration[scene=body]").commandText == "say body > build/body.wav")
         #expect(jf.rules.count == 1)
         #expect(jf.rules[0].name == "narration")
-        #expect(jf.rules[0].instanceIndices == [0, 1, 2])
+        #expect(jf.rules[0].instanceIndices == 0..<3)
     }
 
     @Test func severalKeysGiveEveryCombinationFirstKeySlowest() throws {
