@@ -34,7 +34,7 @@ struct CleanCommand: AsyncParsableCommand {
                 try? FileOperations.removeFile(OutputStaging.temporaryPath(for: out))
                 guard FileOperations.exists(out) else { continue }
                 // Only what job made: a file of the user's at an output path stays.
-                guard state.produced[out] != nil else {
+                guard state.madeByJob(out) else {
                     writeError("job: keeping '\(out)': job did not create it\n")
                     continue
                 }

@@ -96,7 +96,7 @@ public final class Builder: @unchecked Sendable {
         // A source file that job once made for a rule that no longer makes it: probably stale.
         var warned = false
         let madeByJob = state.produced.isEmpty ? [] : parallelChunks(sources.files.count) { range in
-            range.lazy.map { sources.files[$0].path }.filter { state.produced[$0] != nil }
+            range.lazy.map { sources.files[$0].path }.filter { state.madeByJob($0) }
         }.flatMap { $0 }
         for path in madeByJob.sorted() {
             warned = true
@@ -378,7 +378,7 @@ public final class Builder: @unchecked Sendable {
                     if case .restore = decision.action { restored = true } else { restored = false }
                     do {
                         let record = try checkedRecord(i, decision: decision, digests: newDigests,
-                                                       duration: restored ? (state.rules[inst.name]?.durationSeconds ?? duration) : duration,
+                                                       duration: restored ? (state.rule(inst.name)?.durationSeconds ?? duration) : duration,
                                                        state: state)
                         batch.add(CommitBatch.Entry(index: i, decision: decision, temporaries: temporaries, record: record,
                                                     reportDuration: duration, attempts: attempts, restored: restored),
@@ -420,7 +420,7 @@ public final class Builder: @unchecked Sendable {
     /// Throws for an output of `i` at which a file stands that `job` did not make, unless it
     /// is byte-identical to the new one (it is adopted) or `--allow-overwrite`.
     func refuseOverwriting(_ i: Int, with newDigests: [ContentDigest], state: StateDatabase) throws {
-        for (out, d) in zip(graph.instances[i].outputs, newDigests) where state.produced[out] == nil && FileOperations.exists(out) {
+        for (out, d) in zip(graph.instances[i].outputs, newDigests) where !state.madeByJob(out) && FileOperations.exists(out) {
             if options.allowOverwrite || (try? hashFile(atPath: out)) == d { continue }
             throw OverwriteRefused(path: out)
         }

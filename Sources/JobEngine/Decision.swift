@@ -94,7 +94,7 @@ struct DecisionMaker {
             return Decision(action: .run, reason: .inputWillChange(unknownInput), material: material, key: key)
         }
         let name = instances[index].name
-        let record = state.rules[name]
+        let record = state.rule(name)
         if let record, record.key == key {
             var problem: RebuildReason?
             for (k, o) in record.outputs.enumerated() {
@@ -151,15 +151,15 @@ extension DecisionMaker {
                 inputs.removeAll(keepingCapacity: true)
                 for (n, path) in instances[i].inputs.enumerated() {
                     guard let source = sources.file(ofInput: n, of: i, in: graph),
-                          let cached = state.files[path], cached.status == sources.files[source].status else { return nil }
+                          let cached = state.file(path), cached.status == sources.files[source].status else { return nil }
                     inputs.append((path, cached.digest))
                 }
-                guard let record = state.rules[instances[i].name], record.key == key(i, inputs: inputs)
+                guard let record = state.rule(instances[i].name), record.key == key(i, inputs: inputs)
                 else { return nil }
                 let outputs = instances[i].outputs
                 for (n, o) in record.outputs.enumerated() {
                     guard n < outputs.count, outputs[n] == o.path, let status = outputStatus[i, n], status.isRegularFile,
-                          let cached = state.files[o.path], cached.status == status, cached.digest == o.digest
+                          let cached = state.file(o.path), cached.status == status, cached.digest == o.digest
                     else { return nil }
                 }
                 // Each source's digest is written by the instance that reads it first, alone.

@@ -41,7 +41,7 @@ struct SchedulerState {
             // An instance settled first depends on nothing, so no priority is read from its
             // own: its recorded duration is not looked up (100,000 lookups in a no-op).
             if settledFirst(i) { continue }
-            let own = state.rules[graph.jobfile.instances[i].name]?.durationSeconds ?? 1.0
+            let own = state.rule(graph.jobfile.instances[i].name)?.durationSeconds ?? 1.0
             var longest = 0.0
             for d in graph.dependents[i] where inClosure[d] { longest = max(longest, priority[d]) }
             priority[i] = own + longest

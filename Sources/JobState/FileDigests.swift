@@ -30,7 +30,7 @@ public final class FileDigests: @unchecked Sendable {
         guard let status = status ?? FileStatus.of(path) else {
             throw FileSystemError("read", path, errno: ENOENT)
         }
-        if let cached = state.files[path], cached.status == status {
+        if let cached = state.file(path), cached.status == status {
             // Stored only when it was not racy, and time has only passed since.
             known[path] = (cached.digest, status)
             return cached.digest
@@ -52,7 +52,7 @@ public final class FileDigests: @unchecked Sendable {
     /// Only for such files: any other file of the build is in `known`.
     public func knownOrVouched(_ path: String) -> (digest: ContentDigest, status: FileStatus?)? {
         if !known.isEmpty, let k = known[path] { return k }
-        return state.files[path].map { ($0.digest, $0.status) }
+        return state.file(path).map { ($0.digest, $0.status) }
     }
 
     /// Records what `job` just wrote at `path`, so that it is not hashed again.

@@ -45,11 +45,22 @@ public struct RuleRecord: Sendable, Hashable {
 /// instant leaves either the old record or the new one.
 public final class StateDatabase: @unchecked Sendable {
     private let db: SQLiteDatabase
-    public private(set) var files: [String: FileRecord] = [:]
-    public private(set) var rules: [String: RuleRecord] = [:]
+    public private(set) var files = StringTable<FileRecord>()
+    public private(set) var rules = StringTable<RuleRecord>()
     /// Paths that `job` wrote, with what it wrote there.
-    public private(set) var produced: [String: ContentDigest] = [:]
+    public private(set) var produced = StringTable<ContentDigest>()
     private var pendingFiles: [String: FileRecord] = [:]
+
+    // Lookups made in place, for the hot paths: reading a table through its property from
+    // another module copies it first (a retain and a release of each of its arrays, which,
+    // from two cores at once, bounce between them).
+
+    /// The stat cache's record of `path`.
+    public func file(_ path: String) -> FileRecord? { files[path] }
+    /// The last successful run of `instance`.
+    public func rule(_ instance: String) -> RuleRecord? { rules[instance] }
+    /// Whether `job` wrote `path`.
+    public func madeByJob(_ path: String) -> Bool { produced[path] != nil }
     /// Statements prepared once and reused: parsing SQL for every rule showed in profiles.
     private var statements: [String: SQLiteDatabase.Statement] = [:]
 
@@ -130,7 +141,7 @@ public final class StateDatabase: @unchecked Sendable {
     }
 
     private func load() throws(SQLiteError) {
-        // Sized first: growing dictionaries of 100,000 entries showed in profiles.
+        // Sized first: growing tables of 100,000 entries showed in profiles.
         files.reserveCapacity(try count("files"))
         rules.reserveCapacity(try count("rules"))
         produced.reserveCapacity(try count("produced"))

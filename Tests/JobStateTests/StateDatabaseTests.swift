@@ -41,7 +41,7 @@ struct StateDatabaseTests {
         do {
             let db = try StateDatabase(path: path)
             try db.recordRules([("a", record), ("b", other)])
-            #expect(db.rules == ["a": record, "b": other])
+            #expect(db.rules.dictionary == ["a": record, "b": other])
             #expect(db.produced["out/b.txt"] == d2 && db.produced["build/clips/intro.mp4"] == d1)
         }
         let reopened = try StateDatabase(path: path)
@@ -60,7 +60,7 @@ struct StateDatabaseTests {
             let db = try StateDatabase(path: path)
             try db.recordRule(instance: "clip[scene=intro]", record)
             #expect(db.rules["clip[scene=intro]"] == record)
-            #expect(db.produced == ["build/clips/intro.mp4": d1, "build/my clip's copy.mp4": d2])
+            #expect(db.produced.dictionary == ["build/clips/intro.mp4": d1, "build/my clip's copy.mp4": d2])
             #expect(try db.action(for: key) == record.outputs)
             #expect(try db.inputs(of: "clip[scene=intro]") == record.inputs)
         }
@@ -71,7 +71,7 @@ struct StateDatabaseTests {
         #expect(r.durationSeconds == 1.25)
         #expect(r.recipeDigest == recipe)
         #expect(try reopened.inputs(of: "clip[scene=intro]") == record.inputs)
-        #expect(reopened.produced == ["build/clips/intro.mp4": d1, "build/my clip's copy.mp4": d2])
+        #expect(reopened.produced.dictionary == ["build/clips/intro.mp4": d1, "build/my clip's copy.mp4": d2])
         #expect(try reopened.action(for: key) == record.outputs)
         #expect(try reopened.action(for: recipe) == nil)
         #expect(reopened.rules.count == 1)
@@ -136,12 +136,12 @@ struct StateDatabaseTests {
         }
         do {
             let db = try StateDatabase(path: path)
-            #expect(db.files == ["footage/a.mp4": a, "b.txt": b])
+            #expect(db.files.dictionary == ["footage/a.mp4": a, "b.txt": b])
             db.forgetFile("b.txt")
             #expect(db.files["b.txt"] == nil)
         }
         let db = try StateDatabase(path: path)
-        #expect(db.files == ["footage/a.mp4": a])
+        #expect(db.files.dictionary == ["footage/a.mp4": a])
     }
 
     @Test func forgetProducedSurvivesReopen() throws {
@@ -152,10 +152,10 @@ struct StateDatabaseTests {
             let db = try StateDatabase(path: path)
             try db.recordRule(instance: "clip", record)
             try db.forgetProduced(["build/clips/intro.mp4"])
-            #expect(db.produced == ["build/my clip's copy.mp4": d2])
+            #expect(db.produced.dictionary == ["build/my clip's copy.mp4": d2])
         }
         let db = try StateDatabase(path: path)
-        #expect(db.produced == ["build/my clip's copy.mp4": d2])
+        #expect(db.produced.dictionary == ["build/my clip's copy.mp4": d2])
         #expect(db.rules["clip"] != nil)
     }
 
