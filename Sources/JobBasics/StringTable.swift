@@ -13,7 +13,9 @@ public struct StringTable<Value> {
     @usableFromInline var index: [UInt32] = []
     /// Occupied slots of `index`, removed keys' included (they end probes only when rebuilt).
     @usableFromInline var used = 0
-    public private(set) var count = 0
+    /// Keys present (removed ones not counted).
+    @usableFromInline var storedCount = 0
+    public var count: Int { storedCount }
 
     @usableFromInline static var tombstone: UInt32 { .max }
 
@@ -26,6 +28,7 @@ public struct StringTable<Value> {
 
     public var isEmpty: Bool { count == 0 }
 
+    @inlinable
     public mutating func reserveCapacity(_ capacity: Int) {
         keys.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
@@ -33,7 +36,7 @@ public struct StringTable<Value> {
     }
 
     /// Slots for `n` keys at most half full: a power of two.
-    @usableFromInline static func slots(for n: Int) -> Int {
+    @inlinable static func slots(for n: Int) -> Int {
         var s = 16
         while s < 2 * n { s *= 2 }
         return s
@@ -73,6 +76,9 @@ public struct StringTable<Value> {
         }
     }
 
+    // Inlinable, like the lookups, so that each table is specialized where it is used: the
+    // generic versions looked up type metadata on every call.
+    @inlinable
     public mutating func updateValue(_ value: Value, forKey key: String) {
         if let p = position(of: key) {
             values[p] = value
@@ -86,10 +92,10 @@ public struct StringTable<Value> {
         keys.append(key)
         values.append(value)
         index[slot] = UInt32(keys.count)
-        count += 1
+        storedCount += 1
     }
 
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
         guard !index.isEmpty else { return nil }
         let mask = index.count - 1
@@ -101,7 +107,7 @@ public struct StringTable<Value> {
                 let old = values[Int(entry) - 1]
                 values[Int(entry) - 1] = nil
                 index[slot] = Self.tombstone
-                count -= 1
+                storedCount -= 1
                 return old
             }
             slot = (slot + 1) & mask
@@ -119,7 +125,8 @@ public struct StringTable<Value> {
     }
 
     /// The index again, with `slots` slots, and without the removed keys.
-    @usableFromInline mutating func rebuild(slots: Int) {
+    @inlinable
+    mutating func rebuild(slots: Int) {
         if count < keys.count {
             var keptKeys: [String] = []
             var keptValues: [Value?] = []
