@@ -95,6 +95,31 @@ public struct StringTable<Value> {
         storedCount += 1
     }
 
+    /// Adds `key` with `value` unless it is there: then returns its value, and changes nothing.
+    /// (One probe where a lookup followed by an update made two.)
+    @inlinable @discardableResult
+    public mutating func insert(_ value: Value, forKey key: String) -> Value? {
+        if 2 * (used + 1) > index.count { rebuild(slots: Self.slots(for: count + 1)) }
+        let mask = index.count - 1
+        var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
+        var free: Int?
+        while index[slot] != 0 {
+            let entry = index[slot]
+            if entry == Self.tombstone {
+                if free == nil { free = slot }
+            } else if keys[Int(entry) - 1] == key {
+                return values[Int(entry) - 1]
+            }
+            slot = (slot + 1) & mask
+        }
+        if free == nil { used += 1 }
+        keys.append(key)
+        values.append(value)
+        index[free ?? slot] = UInt32(keys.count)
+        storedCount += 1
+        return nil
+    }
+
     @inlinable @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
         guard !index.isEmpty else { return nil }

@@ -37,8 +37,7 @@ public struct SourceFiles: Sendable {
             let slots = DisjointWrites(buffer)
             return parallelChunks(shards, minimumChunk: 1) { range in range.map { shard in
                 var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
-                var numbers: [String: Int32] = [:]
-                numbers.reserveCapacity(instances.count / shards + 16)
+                var numbers = StringTable<Int32>(minimumCapacity: instances.count / shards + 16)
                 var files: [File] = []
                 files.reserveCapacity(instances.count / shards + 16)
                 var refused = Set<String>()
@@ -76,7 +75,7 @@ public struct SourceFiles: Sendable {
                             continue
                         }
                         let number = Int32(files.count * shards + shard)
-                        numbers[input] = number
+                        numbers.insert(number, forKey: input)
                         slots.set(slot, number)
                         files.append(File(path: input, status: s, firstSlot: slot))
                     }

@@ -22,15 +22,12 @@ public struct OutputTable: Sendable {
     /// pass over the instances would find them (the first writer keeps the path).
     public static func make(count: Int, outputs: (Int) -> [String]) -> (table: OutputTable, conflicts: [Conflict]) {
         let (table, found) = PathTable<Int>.make(shards: PathTable<Int>.shardCount(for: count)) { shard, shards in
-            var table: [String: Int] = [:]
-            table.reserveCapacity(count / shards + 16)
+            var table = StringTable<Int>(minimumCapacity: count / shards + 16)
             var conflicts: [Conflict] = []
             for i in 0..<count {
                 for (k, path) in outputs(i).enumerated() where PathTable<Int>.shard(of: path, among: shards) == shard {
-                    if let first = table[path] {
+                    if let first = table.insert(i, forKey: path) {
                         conflicts.append(Conflict(instance: i, output: k, firstWriter: first))
-                    } else {
-                        table[path] = i
                     }
                 }
             }

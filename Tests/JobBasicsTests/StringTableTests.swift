@@ -26,7 +26,11 @@ struct StringTableTests {
         let keys = (0..<3000).map { k in k % 3 == 0 ? "out/\(k).txt" : "a/long/directory/name/for/this/path/\(k)/clip.wav" }
         for step in 0..<40_000 {
             let key = keys[Int(rng.next() % UInt64(keys.count))]
-            switch rng.next() % 4 {
+            switch rng.next() % 5 {
+            case 4:
+                let present = expected[key]
+                #expect(table.insert(step, forKey: key) == present)
+                if present == nil { expected[key] = step }
             case 0:
                 #expect(table.removeValue(forKey: key) == expected.removeValue(forKey: key))
             case 1:
