@@ -138,6 +138,10 @@ struct ContainmentChecker {
     let realRoot: String
     let roots: [String]
     var directoryVerdict: [String: Bool] = [:]
+    /// The directory judged last, and its verdict: most paths share their directory with the
+    /// path before them, and are then judged without a new string or a table lookup.
+    var lastDirectory = ""
+    var lastVerdict = true
 
     /// Whether the working directory is the root, so that a relative path can be used as it
     /// is: the kernel then walks two components of `in/a.txt`, not every one of its absolute
@@ -165,13 +169,27 @@ struct ContainmentChecker {
         if path.utf8.first == UInt8(ascii: "/") {
             // Absolute paths were admitted by `roots:`; their real place must be too.
             if followFile, let real = FileOperations.realPath(path) { return allowed(real) }
-            return directoryInside(FileOperations.parentDirectory(path))
+            return directoryOfPathInside(path)
         }
         if followFile {
             guard let real = FileOperations.realPath(onDisk(path)) else { return true }
             return allowed(real)
         }
-        return directoryInside(FileOperations.parentDirectory(path))
+        return directoryOfPathInside(path)
+    }
+
+    /// `directoryInside(FileOperations.parentDirectory(path))`, the last verdict again when
+    /// `path` is in the same directory as the path judged before it.
+    mutating func directoryOfPathInside(_ path: String) -> Bool {
+        let bytes = path.utf8
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")), slash != bytes.startIndex,
+           bytes[..<slash].elementsEqual(lastDirectory.utf8) {
+            return lastVerdict
+        }
+        let directory = FileOperations.parentDirectory(path)
+        lastVerdict = directoryInside(directory)
+        lastDirectory = directory
+        return lastVerdict
     }
 
     /// A directory that does not exist yet is judged by its nearest existing ancestor.

@@ -84,9 +84,22 @@ public struct UpToDateManifest: Sendable {
     /// Writes the manifest whose entries `encoder` holds, atomically.
     public static func write(_ encoder: Encoder, key: ContentDigest, pathVariable: String?, globs: [Glob],
                              to path: String) throws {
-        try FileOperations.writeFileAtomically(path, parts: [header(key: key, pathVariable: pathVariable, globs: globs,
-                                                                    count: encoder.count),
-                                                             encoder.records, encoder.paths])
+        var encoders = [encoder]
+        try write(&encoders, key: key, pathVariable: pathVariable, globs: globs, to: path)
+    }
+
+    /// Writes the manifest of the entries of `encoders`, one after the other (encoded apart, on
+    /// several cores), atomically: each encoder's paths are moved past the ones before (in
+    /// place, hence `inout`: a copy of the encoders would copy their bytes).
+    public static func write(_ encoders: inout [Encoder], key: ContentDigest, pathVariable: String?, globs: [Glob],
+                             to path: String) throws {
+        var pathsBefore = 0
+        for k in encoders.indices {
+            encoders[k].movePaths(by: pathsBefore)
+            pathsBefore += encoders[k].paths.count
+        }
+        let head = header(key: key, pathVariable: pathVariable, globs: globs, count: encoders.reduce(0) { $0 + $1.count })
+        try FileOperations.writeFileAtomically(path, parts: [head] + encoders.map(\.records) + encoders.map(\.paths))
     }
 
     public static func remove(at path: String) {
@@ -149,6 +162,18 @@ public struct UpToDateManifest: Sendable {
             paths.append(contentsOf: e.path.utf8)
             paths.append(0)
             count += 1
+        }
+
+        /// Shifts each entry's path offset by `offset`: for the paths of the encoders before.
+        mutating func movePaths(by offset: Int) {
+            guard offset != 0 else { return }
+            writer.bytes.withUnsafeMutableBytes { raw in
+                for e in 0..<count {
+                    let at = e * UpToDateManifest.entrySize + 4
+                    let old = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+                    raw.storeBytes(of: (old + UInt32(offset)).littleEndian, toByteOffset: at, as: UInt32.self)
+                }
+            }
         }
     }
 }

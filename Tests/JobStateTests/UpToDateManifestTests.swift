@@ -1,6 +1,6 @@
 import Foundation
 import JobBasics
-import JobState
+@testable import JobState
 import Testing
 
 @Suite("UpToDateManifest")
@@ -188,5 +188,35 @@ struct UpToDateManifestTests {
         #expect(check(f) { _ in ["a"] })
         #expect(!check(f) { _ in ["a", "d"] })
         #expect(!check(f) { _ in [] })
+    }
+    @Test func entriesEncodedApartReadAsOneManifest() throws {
+        // Encoded on several cores, each encoder numbering its paths from 0: once written, each
+        // entry's path must still be its own.
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("uptodate.bin")
+        let names = (0..<10).map { "dir\($0 % 3)/file-\($0).wav" }
+        var encoders: [UpToDateManifest.Encoder] = []
+        for share in [0..<4, 4..<4, 4..<10] {
+            var e = UpToDateManifest.Encoder(expectedEntries: share.count)
+            for k in share {
+                e.append(.init(path: names[k], kind: .file,
+                               status: FileStatus(device: 1, inode: UInt64(k), size: Int64(k), mtimeNs: 0, ctimeNs: 0),
+                               digest: ContentDigest(high: UInt64(k), low: 7)))
+            }
+            encoders.append(e)
+        }
+        try UpToDateManifest.write(&encoders, key: key, pathVariable: nil, globs: [], to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let layout = try #require(ManifestLayout(bytes))
+        #expect(layout.entryCount == names.count)
+        bytes.withUnsafeBytes { raw in
+            for k in 0..<layout.entryCount {
+                let e = layout.entryOffset(k)
+                #expect(layout.path(raw, entry: e) == names[k])
+                #expect(layout.word(raw, e, 1) == UInt64(k), "inode")
+                #expect(layout.word(raw, e, 5) == UInt64(k), "digest")
+            }
+        }
     }
 }
