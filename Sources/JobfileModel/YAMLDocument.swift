@@ -222,25 +222,38 @@ struct YAMLDocument: Sendable {
         /// Returns the table of keys made for a long mapping.
         @discardableResult
         static func checkDuplicateKeys(_ kids: ArraySlice<YAMLNode>, in document: YAMLDocument) throws(Problem) -> [String: YAMLNode]? {
-            var keys: [(text: String, node: YAMLNode)] = []
-            keys.reserveCapacity(kids.count / 2)
-            var i = kids.startIndex
-            while i < kids.endIndex {
-                if let text = document.scalar(kids[i]) { keys.append((text, kids[i])) }
-                i += 2
-            }
             var repeated: [String: YAMLNode] = [:]
             var table: [String: YAMLNode]?
-            if keys.count <= 16 {
-                for a in 0..<keys.count where repeated[keys[a].text] == nil {
-                    if keys[(a + 1)...].contains(where: { $0.text == keys[a].text }) { repeated[keys[a].text] = keys[a].node }
+            if kids.count <= 32 {
+                // Up to 16 keys (a rule's body, 100,000 times): compared pairwise where they
+                // are, with no array or table made.
+                var a = kids.startIndex
+                while a < kids.endIndex {
+                    if let text = document.scalar(kids[a]), repeated.isEmpty || repeated[text] == nil {
+                        var b = a + 2
+                        while b < kids.endIndex {
+                            if document.scalar(kids[b]) == text {
+                                repeated[text] = kids[a]
+                                break
+                            }
+                            b += 2
+                        }
+                    }
+                    a += 2
                 }
             } else {
                 var first: [String: YAMLNode] = [:]
-                first.reserveCapacity(keys.count)
-                for k in keys {
-                    if let f = first[k.text] { if repeated[k.text] == nil { repeated[k.text] = f } }
-                    else { first[k.text] = k.node }
+                first.reserveCapacity(kids.count / 2)
+                var i = kids.startIndex
+                while i < kids.endIndex {
+                    if let text = document.scalar(kids[i]) {
+                        if let f = first[text] {
+                            if repeated[text] == nil { repeated[text] = f }
+                        } else {
+                            first[text] = kids[i]
+                        }
+                    }
+                    i += 2
                 }
                 table = first
             }
