@@ -152,10 +152,20 @@ public enum FileOperations {
 
     /// Writes the parts one after the other, as one file.
     public static func writeFile(_ path: String, parts: [[UInt8]]) throws(FileSystemError) {
+        try writeFile(path) { (write: Piece) throws(FileSystemError) in for bytes in parts { try write(bytes) } }
+    }
+
+    /// Writes one piece of a file being written (see `writeFile(_:pieces:)`).
+    public typealias Piece = ([UInt8]) throws(FileSystemError) -> Void
+
+    /// Writes what `fill` hands to `write`, piece by piece, as one file: a large file (the
+    /// compiled plan) is never held whole in memory, nor copied as it grows.
+    public static func writeFile(_ path: String,
+                                 pieces fill: (_ write: Piece) throws(FileSystemError) -> Void) throws(FileSystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileSystemError("create", path, errno: errno) }
         defer { close(fd) }
-        for bytes in parts { try writeAll(fd, bytes, path: path) }
+        try fill { (bytes: [UInt8]) throws(FileSystemError) in try writeAll(fd, bytes, path: path) }
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
@@ -176,31 +186,15 @@ public enum FileOperations {
 
     /// `writeFileAtomically` of the parts written one after the other.
     public static func writeFileAtomically(_ path: String, parts: [[UInt8]]) throws(FileSystemError) {
-        let temporary = path + ".\(getpid()).tmp"
-        do {
-            try writeFile(temporary, parts: parts)
-            try rename(temporary, to: path)
-        } catch {
-            try? removeFile(temporary)
-            throw error
-        }
+        try writeFileAtomically(path) { (write: Piece) throws(FileSystemError) in for bytes in parts { try write(bytes) } }
     }
 
-    /// `writeFileAtomically` of the pieces that `fill` hands to `write`, each written at once:
-    /// a large file (the compiled plan) is never held whole in memory, nor copied as it grows.
+    /// `writeFileAtomically` of the pieces that `fill` hands to `write` (see `writeFile(_:pieces:)`).
     public static func writeFileAtomically(_ path: String,
-                                           pieces fill: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+                                           pieces fill: (_ write: Piece) throws(FileSystemError) -> Void) throws(FileSystemError) {
         let temporary = path + ".\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw FileSystemError("create", temporary, errno: errno) }
         do {
-            defer { close(fd) }
-            try fill { bytes in try writeAll(fd, bytes, path: temporary) }
-        } catch {
-            try? removeFile(temporary)
-            throw error
-        }
-        do {
+            try writeFile(temporary, pieces: fill)
             try rename(temporary, to: path)
         } catch {
             try? removeFile(temporary)

@@ -51,12 +51,12 @@ public enum CompiledPlan {
         try? FileOperations.createDirectories(FileOperations.parentDirectory(path))
         // Written a piece at a time: at 100,000 rules the plan is 18 MB, which a growing
         // buffer copied five times over, each time into pages the kernel had to clear.
-        try? FileOperations.writeFileAtomically(path) { write in
+        try? FileOperations.writeFileAtomically(path) { (write: FileOperations.Piece) throws(FileSystemError) in
             var w = BinaryWriter()
             w.bytes.reserveCapacity(Self.piece + 65_536)
             w.string(magic)
             w.string(key.hex)
-            try encode(jobfile, &w) { w in
+            try encode(jobfile, &w) { (w: inout BinaryWriter) throws(FileSystemError) in
                 guard w.bytes.count >= Self.piece else { return }
                 try write(w.bytes)
                 w.bytes.removeAll(keepingCapacity: true)
@@ -71,7 +71,7 @@ public enum CompiledPlan {
     // MARK: encoding
 
     /// `spill` is called after each instance, to write what is encoded so far.
-    static func encode(_ j: Jobfile, _ w: inout BinaryWriter, spill: (inout BinaryWriter) throws -> Void) rethrows {
+    static func encode<E: Error>(_ j: Jobfile, _ w: inout BinaryWriter, spill: (inout BinaryWriter) throws(E) -> Void) throws(E) {
         w.string(j.displayName)
         w.int(j.vars.count)
         for (k, v) in j.vars.sorted(by: { $0.key < $1.key }) { w.string(k); w.string(v) }

@@ -221,13 +221,11 @@ struct FileOperationsTests {
 
 @Suite("Atomic writes")
 struct AtomicWriteTests {
-    struct Stop: Error {}
-
     @Test func piecesAreWrittenInOrderAsOneFile() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.file("plan.bin")
-        try FileOperations.writeFileAtomically(path) { write in
+        try FileOperations.writeFileAtomically(path) { (write: FileOperations.Piece) throws(FileSystemError) in
             try write(Array("first ".utf8))
             try write([])
             try write(Array(repeating: UInt8(ascii: "x"), count: 100_000))
@@ -241,10 +239,11 @@ struct AtomicWriteTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = try dir.write("plan.bin", "old")
-        #expect(throws: Stop.self) {
-            try FileOperations.writeFileAtomically(path) { write in
+        // As a full disk would stop it.
+        #expect(throws: FileSystemError.self) {
+            try FileOperations.writeFileAtomically(path) { (write: FileOperations.Piece) throws(FileSystemError) in
                 try write(Array("new, half".utf8))
-                throw Stop()
+                throw FileSystemError("write", path, errno: ENOSPC)
             }
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
