@@ -49,18 +49,26 @@ public struct StringTable<Value> {
         return copy.withUTF8 { XXH3_64bits($0.baseAddress, $0.count) }
     }
 
-    /// The position in `keys` of `key`, if present.
+    /// The slot of `index` that holds `key`, if present.
     @inlinable
-    func position(of key: String) -> Int? {
+    func slot(of key: String) -> Int? {
         if index.isEmpty { return nil }
         let mask = index.count - 1
         var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
         while true {
             let entry = index[slot]
             if entry == 0 { return nil }
-            if entry != Self.tombstone, keys[Int(entry) - 1] == key { return Int(entry) - 1 }
+            if entry != Self.tombstone, keys[Int(entry) - 1] == key { return slot }
             slot = (slot + 1) & mask
         }
+    }
+
+    /// The position in `keys` of `key`, if present.
+    @inlinable
+    func position(of key: String) -> Int? {
+        // No closure (see the subscript).
+        guard let slot = slot(of: key) else { return nil }
+        return Int(index[slot]) - 1
     }
 
     @inlinable
@@ -82,17 +90,9 @@ public struct StringTable<Value> {
     public mutating func updateValue(_ value: Value, forKey key: String) {
         if let p = position(of: key) {
             values[p] = value
-            return
+        } else {
+            insert(value, forKey: key)
         }
-        if 2 * (used + 1) > index.count { rebuild(slots: Self.slots(for: count + 1)) }
-        let mask = index.count - 1
-        var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
-        while index[slot] != 0 && index[slot] != Self.tombstone { slot = (slot + 1) & mask }
-        if index[slot] == 0 { used += 1 }
-        keys.append(key)
-        values.append(value)
-        index[slot] = UInt32(keys.count)
-        storedCount += 1
     }
 
     /// Adds `key` with `value` unless it is there: then returns its value, and changes nothing.
@@ -122,21 +122,13 @@ public struct StringTable<Value> {
 
     @inlinable @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
-        guard !index.isEmpty else { return nil }
-        let mask = index.count - 1
-        var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
-        while true {
-            let entry = index[slot]
-            if entry == 0 { return nil }
-            if entry != Self.tombstone, keys[Int(entry) - 1] == key {
-                let old = values[Int(entry) - 1]
-                values[Int(entry) - 1] = nil
-                index[slot] = Self.tombstone
-                storedCount -= 1
-                return old
-            }
-            slot = (slot + 1) & mask
-        }
+        guard let slot = slot(of: key) else { return nil }
+        let p = Int(index[slot]) - 1
+        let old = values[p]
+        values[p] = nil
+        index[slot] = Self.tombstone
+        storedCount -= 1
+        return old
     }
 
     /// Every key with its value, in the order they were added.
