@@ -8,8 +8,6 @@ public struct PathTable<Value: Sendable>: Sendable {
     /// The table from its shards: `shards[k]` holds exactly the paths of `shard(of:among:)` k.
     init(shards: [StringTable<Value>]) { self.shards = shards }
 
-    public init() { shards = [StringTable()] }
-
     /// Inlinable, so that each caller's table is specialized: through the generic, every
     /// lookup went by the value's witness table.
     @inlinable
@@ -18,10 +16,6 @@ public struct PathTable<Value: Sendable>: Sendable {
     }
 
     public var count: Int { shards.reduce(0) { $0 + $1.count } }
-    public var isEmpty: Bool { shards.allSatisfy(\.isEmpty) }
-
-    /// Every path, shard by shard (no particular order).
-    public var keys: some Sequence<String> { shards.lazy.flatMap { $0.entries.lazy.map(\.key) } }
 
     /// How many shards to fill for `work` items: one per core, or one below `minimum`.
     public static func shardCount(for work: Int, minimum: Int = 4096) -> Int {
@@ -33,9 +27,14 @@ public struct PathTable<Value: Sendable>: Sendable {
     public static func make<Extra>(shards shardCount: Int,
                                    _ fill: (_ shard: Int, _ shardCount: Int) -> (StringTable<Value>, Extra))
         -> (table: PathTable, extras: [Extra]) {
-        let made = parallelChunks(shardCount, minimumChunk: 1) { range in range.map { fill($0, shardCount) } }
-            .flatMap { $0 }
+        let made = inShards(shardCount, fill)
         return (PathTable(shards: made.map(\.0)), made.map(\.1))
+    }
+
+    /// `work(shard, shardCount)` for each shard, each on its own core, in shard order: the
+    /// loop of `make`, for work that keeps its share of the paths in tables of its own.
+    public static func inShards<T>(_ shardCount: Int, _ work: (_ shard: Int, _ shardCount: Int) -> T) -> [T] {
+        parallelChunks(shardCount, minimumChunk: 1) { range in range.map { work($0, shardCount) } }.flatMap { $0 }
     }
 
     /// FNV-1a of the path's bytes: cheaper than the tables' own hashing, which it only splits.

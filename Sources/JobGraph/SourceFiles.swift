@@ -35,7 +35,7 @@ public struct SourceFiles: Sendable {
         let shards = PathTable<Int32>.shardCount(for: instances.count)
         let found = fileOfSlot.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointWrites(buffer)
-            return parallelChunks(shards, minimumChunk: 1) { range in range.map { shard in
+            return PathTable<Int32>.inShards(shards) { shard, shards in
                 var checker = ContainmentChecker(rootDirectory: rootDirectory, realRoot: realRoot, roots: graph.jobfile.roots)
                 var numbers = StringTable<Int32>(minimumCapacity: instances.count / shards + 16)
                 var files: [File] = []
@@ -87,7 +87,7 @@ public struct SourceFiles: Sendable {
                     }
                 }
                 return (files, problems)
-            } }.flatMap { $0 }
+            }
         }
         let problems = found.flatMap { $0.1 }.sorted { ($0.instance, $0.slot) < ($1.instance, $1.slot) }
         var d = DiagnosticBag()
