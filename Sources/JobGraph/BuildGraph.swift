@@ -13,6 +13,9 @@ public struct BuildGraph: Sendable {
     /// start at `inputStart[i]`. Looked up once here rather than by each phase of a build.
     let inputProducers: [Int32]
     let inputStart: [Int]
+    /// Where each instance's outputs start among every output of every instance, flat (then
+    /// the total): see `outputSlot`.
+    let outputStart: [Int]
     public let dependents: [[Int]]
     /// Every instance, dependencies first.
     public let order: [Int]
@@ -27,10 +30,15 @@ public struct BuildGraph: Sendable {
         var inputProducers: [Int32] = []
         var inputStart: [Int] = []
         inputStart.reserveCapacity(jobfile.instances.count + 1)
+        var outputStart: [Int] = []
+        outputStart.reserveCapacity(jobfile.instances.count + 1)
+        var outputs = 0
         let instances = jobfile.instances
         // By index: a copy of each instance retained a dozen references, 100,000 times.
         for i in instances.indices {
             inputStart.append(inputProducers.count)
+            outputStart.append(outputs)
+            outputs += instances[i].outputs.count
             var seen = Set<Int>()
             for input in instances[i].inputs {
                 let p = producer[input]
@@ -41,7 +49,9 @@ public struct BuildGraph: Sendable {
             for p in deps[i] { dependents[p].append(i) }
         }
         inputStart.append(inputProducers.count)
+        outputStart.append(outputs)
         self.producer = producer
+        self.outputStart = outputStart
         self.inputProducers = inputProducers
         self.inputStart = inputStart
         self.dependencies = deps
@@ -66,6 +76,14 @@ public struct BuildGraph: Sendable {
 
     /// How many input slots there are: every input of every instance, counted once per reading.
     public var inputSlotCount: Int { inputProducers.count }
+
+    /// Where the `n`-th output of instance `i` is in tables kept for every output of every
+    /// instance (`OutputStatuses`).
+    @inline(__always)
+    public func outputSlot(_ n: Int, of i: Int) -> Int { outputStart[i] + n }
+
+    /// How many output slots there are: every output of every instance.
+    public var outputSlotCount: Int { outputStart[outputStart.count - 1] }
 
     /// Kahn's algorithm; nil when there is a cycle. Iterative, so 100,000-long chains are fine.
     static func topologicalOrder(deps: [[Int]], dependents: [[Int]]) -> [Int]? {
