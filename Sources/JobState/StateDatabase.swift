@@ -50,6 +50,8 @@ public final class StateDatabase: @unchecked Sendable {
     /// Paths that `job` wrote, with what it wrote there.
     public private(set) var produced = StringTable<ContentDigest>()
     private var pendingFiles: [String: FileRecord] = [:]
+    /// Statements prepared once and reused: parsing SQL for every rule showed in profiles.
+    private var statements: [String: SQLiteDatabase.Statement] = [:]
 
     // Lookups made in place, for the hot paths: reading a table through its property from
     // another module copies it first (a retain and a release of each of its arrays, which,
@@ -61,8 +63,6 @@ public final class StateDatabase: @unchecked Sendable {
     public func rule(_ instance: String) -> RuleRecord? { rules[instance] }
     /// Whether `job` wrote `path`.
     public func madeByJob(_ path: String) -> Bool { produced[path] != nil }
-    /// Statements prepared once and reused: parsing SQL for every rule showed in profiles.
-    private var statements: [String: SQLiteDatabase.Statement] = [:]
 
     private func statement(_ sql: String) throws(SQLiteError) -> SQLiteDatabase.Statement {
         if let s = statements[sql] { return s }

@@ -244,8 +244,8 @@ struct RuleExpansion {
             }
             outline.count += 1
             pending.append(Pending(rule: p.key, name: name, keys: keyed, fields: optional,
-                                             recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
-                                             location: ruleLocation, outputLocations: outputLocations))
+                                   recipe: (recipe.key, recipe.value), outputs: outs, outputNames: names,
+                                   location: ruleLocation, outputLocations: outputLocations))
         }
         return outline
     }
