@@ -95,10 +95,10 @@ public final class Builder: @unchecked Sendable {
         observer.buildStarted(total: closure.count, dryRun: options.dryRun)
         // A source file that job once made for a rule that no longer makes it: probably stale.
         var warned = false
-        let madeByJob = state.produced.isEmpty ? [] : parallelChunks(sources.files.count) { range in
+        let sourcesJobMade = state.produced.isEmpty ? [] : parallelChunks(sources.files.count) { range in
             range.lazy.map { sources.files[$0].path }.filter { state.madeByJob($0) }
         }.flatMap { $0 }
-        for path in madeByJob.sorted() {
+        for path in sourcesJobMade.sorted() {
             warned = true
             observer.warning("'\(path)' is used as a source file, but job made it for a rule that no longer does; delete it if it is stale")
         }
