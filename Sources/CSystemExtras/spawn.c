@@ -57,6 +57,25 @@ int job_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp
         open_max = sysconf(_SC_OPEN_MAX);
         __atomic_store_n(&cached_open_max, open_max, __ATOMIC_RELAXED);
     }
+    // /dev/null, opened once (close-on-exec) and given to each child as its stdin: opening it
+    // in every child was a sixth of the child's time before exec.
+    static int cached_null = -1;
+    int null_fd = __atomic_load_n(&cached_null, __ATOMIC_ACQUIRE);
+    if (null_fd < 0) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            free(buffer);
+            return e;
+        }
+        int expected = -1;
+        if (__atomic_compare_exchange_n(&cached_null, &expected, fd, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            null_fd = fd;
+        } else {
+            close(fd);   // another thread opened it first
+            null_fd = expected;
+        }
+    }
     // Dispositions a parent may have set to "ignore" (job ignores SIGINT and SIGTERM while it
     // waits for its processes): the child starts with each at its default.
     static const int ignorable[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2,
@@ -96,12 +115,8 @@ int job_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp
         int e = 0;
         if (setpgid(0, 0) != 0) e = errno;
         if (e == 0) {
-            int null = open("/dev/null", O_RDONLY);
-            if (null < 0) e = errno;
-            else if (null != 0) {
-                if (dup2(null, 0) < 0) e = errno;
-                close(null);
-            }
+            // dup2 clears close-on-exec on the copy; a descriptor that already is 0 keeps it.
+            if (null_fd != 0 ? dup2(null_fd, 0) < 0 : fcntl(0, F_SETFD, 0) < 0) e = errno;
         }
         if (e == 0 && dup2(out, 1) < 0) e = errno;
         if (e == 0 && dup2(err, 2) < 0) e = errno;

@@ -121,8 +121,26 @@ final class WaitingThreads: @unchecked Sendable {
     }
 
     private let idle = Mutex<[Worker]>([])
+    /// The worker whose thread this is, if it is one (a thread-specific value).
+    private let currentWorker: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0)
+        return key
+    }()
 
     func wait(for child: ChildProcess, then done: @escaping @Sendable (ProcessOutcome) -> Void) {
+        // Started by a worker's thread as its process's end is reported (the next command of a
+        // rule, or the next rule in its slot): that thread waits for it next, rather than waking
+        // another. A wake on another core per process was a chance for the scheduler to put two
+        // processes on one core and leave the other idle.
+        if let raw = pthread_getspecific(currentWorker) {
+            let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+            if worker.child == nil {
+                worker.child = child
+                worker.done = done
+                return
+            }
+        }
         if let worker = idle.withLock({ $0.popLast() }) {
             worker.child = child
             worker.done = done
@@ -153,8 +171,10 @@ final class WaitingThreads: @unchecked Sendable {
 
     /// A worker's life: wait for its process, report, wait to be given the next one.
     private func run(_ worker: Worker) {
+        pthread_setspecific(currentWorker, Unmanaged.passUnretained(worker).toOpaque())
         while true {
-            if let child = worker.child, let done = worker.done {
+            // `done` may give this worker its next process (see `wait`).
+            while let child = worker.child, let done = worker.done {
                 worker.child = nil
                 worker.done = nil
                 done(child.waitForExit())

@@ -24,6 +24,9 @@ public final class Builder: @unchecked Sendable {
     private var lastBuildTables: [Any] = []
     /// The state loaded ahead, under the build lock, by the caller.
     let preload: StatePreload?
+    /// How many instances the last build started in the slot of one that had just ended
+    /// (see `OnDeck`).
+    private(set) var handovers = 0
 
     public init(graph: BuildGraph, rootDirectory: String, cache: CacheDirectory, options: BuildOptions,
                 runner: any ProcessRunner, observer: any BuildObserver, progress: (any ProgressSink)? = nil,
@@ -42,6 +45,7 @@ public final class Builder: @unchecked Sendable {
     /// missing source file; a failing rule is reported in the summary, not thrown.
     public func build(targets: [Int]) async throws -> BuildSummary {
         let started = monotonicSeconds()
+        handovers = 0
         let closure = graph.closure(of: targets)
         // Builds that share the directory take turns; a dry run only reads, and does not wait.
         var lock = preload?.lock
@@ -142,13 +146,14 @@ public final class Builder: @unchecked Sendable {
         var inFallback: [Int: String] = [:]
         var timerPending = false
         // Jobs report here, from their threads or tasks; the group only holds the tasks.
-        enum Finished: Sendable {
-            case job(Int, ExecutionResult, attempts: Int)
-            case timer
-            case commitDue
-        }
-        let finished = CompletionQueue<Finished>()
+        let finished = CompletionQueue<BuildLoopEvent>()
         let directRuns = DirectRuns()
+        let onDeck = OnDeck()
+        let directRunEnd = DirectRunEnd(onDeck: onDeck, events: finished, executor: executor)
+        // The instances on deck, most urgent first, as far as this loop knows (threads may have
+        // taken some since).
+        var deck: [(index: Int, priority: Double)] = []
+        let deckSize = 2 * options.jobs
         var batch = CommitBatch()
         var commitTimer: Task<Void, Never>?
         for i in closure {
@@ -158,22 +163,38 @@ public final class Builder: @unchecked Sendable {
         }
         await withDiscardingTaskGroup { group in
             var running = 0
-            /// Starts instance `i`'s work (its recipe, a restore, or its fallback) in a free slot.
-            func launch(_ i: Int, _ work: ExecutionJob.Work, logPath: String, retries: Int) {
+            /// Instance `i`'s work (its recipe, a restore, or its fallback), to run with output to `spoolPath`.
+            func makeJob(_ i: Int, _ work: ExecutionJob.Work, logPath: String, retries: Int, spoolPath: String) -> ExecutionJob {
                 let inst = graph.instances[i]
+                return ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
+                                    environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
+                                                            uniquingKeysWith: { _, b in b }),
+                                    logPath: logPath, spoolPath: spoolPath, scratchDirectory: cache.scratchPath(for: inst.name),
+                                    inputDigests: pending[i]!.material.inputDigests,
+                                    retries: retries, retryDelay: inst.retryDelaySeconds ?? 1,
+                                    timeoutSeconds: inst.timeoutSeconds)
+            }
+            /// Its recipe, or a restore.
+            func work(_ i: Int) -> ExecutionJob.Work {
+                if case .restore(let outputs) = pending[i]!.action { return .restore(outputs) }
+                if let program = graph.instances[i].invocation.program { return .program(program) }
+                return .run(graph.instances[i].invocation.commands)
+            }
+            /// Takes a free slot for instance `i`, which starts now.
+            func takeSlot(_ i: Int) -> Int {
                 let slot = freeSlots.popLast() ?? 0
-                let job = ExecutionJob(index: i, name: inst.name, outputs: inst.outputs, work: work,
-                                       environment: Dictionary(inst.environment.map { ($0.name, $0.value) },
-                                                               uniquingKeysWith: { _, b in b }),
-                                       logPath: logPath, spoolPath: cache.spoolPath(slot: slot), scratchDirectory: cache.scratchPath(for: inst.name),
-                                       inputDigests: pending[i]!.material.inputDigests,
-                                       retries: retries, retryDelay: inst.retryDelaySeconds ?? 1,
-                                       timeoutSeconds: inst.timeoutSeconds)
                 running += 1
                 summary.peakConcurrency = max(summary.peakConcurrency, running)
                 runStarted[i] = monotonicSeconds()
                 runSlot[i] = slot
-                if let direct = executor.startDirectly(job, done: { finished.push(.job(i, $0, attempts: 1)) }) {
+                return slot
+            }
+            /// Starts instance `i`'s work in a free slot.
+            func launch(_ i: Int, _ work: ExecutionJob.Work, logPath: String, retries: Int) {
+                let slot = takeSlot(i)
+                let job = makeJob(i, work, logPath: logPath, retries: retries, spoolPath: cache.spoolPath(slot: slot))
+                let done = directRunEnd.callback(for: i, dependentsPriority: run.dependentsPriority(i), spoolPath: job.spoolPath)
+                if let direct = executor.startDirectly(job, done: done) {
                     directRuns.add(i, direct)
                 } else {
                     group.addTask {
@@ -182,20 +203,56 @@ public final class Builder: @unchecked Sendable {
                     }
                 }
             }
-            /// Starts instances judged runnable, while -j and the pools allow.
+            /// Puts the most urgent runnable instances on deck, while each is a `run` job that a
+            /// slot's thread can start and that no pool counts.
+            func putOnDeck() {
+                while deck.count < deckSize, let i = run.runnable.first, graph.instances[i].pool == nil {
+                    // Its spool is the slot's that starts it.
+                    let job = makeJob(i, work(i), logPath: cache.logPath(for: graph.instances[i].name),
+                                      retries: graph.instances[i].retries, spoolPath: "")
+                    guard executor.canStartDirectly(job), let temporaries = try? executor.prepareTemporaries(job) else { return }
+                    _ = run.runnable.pop()
+                    let direct = DirectRun()
+                    directRuns.add(i, direct)
+                    onDeck.put(OnDeck.Entry(index: i, priority: run.priority[i], job: job, temporaries: temporaries, run: direct,
+                                            dependentsPriority: run.dependentsPriority(i)))
+                    deck.append((i, run.priority[i]))
+                }
+            }
+            /// Puts the instances on deck back in line, but those a thread has started.
+            func takeBackFromDeck() {
+                for e in onDeck.withdrawAll() {
+                    deck.removeAll { $0.index == e.index }
+                    directRuns.remove(e.index)
+                    run.runnable.push(e.index, priority: e.priority)
+                }
+            }
+            /// Starts instances judged runnable, while -j and the pools allow; then, if every
+            /// slot is busy, puts the next ones on deck.
             func startRunnable() {
-                while running < options.jobs,
-                      let i = run.nextRunnable(pools: graph.jobfile.pools, rates: graph.jobfile.poolRates,
-                                               now: monotonicSeconds()) {
+                // Something more urgent than the deck's last became runnable: the deck is made again.
+                if let d = deck.last, !run.runnable.wouldComeFirst(d.index, priority: d.priority) { takeBackFromDeck() }
+                while running < options.jobs {
+                    if !deck.isEmpty, let e = onDeck.withdrawFirst() {
+                        deck.removeAll { $0.index == e.index }
+                        let inst = graph.instances[e.index]
+                        observer.instanceStarted(inst.name, description: inst.description,
+                                                 completed: run.completed, total: closure.count)
+                        var job = e.job
+                        job.spoolPath = cache.spoolPath(slot: takeSlot(e.index))
+                        executor.startPrepared(job, temporaries: e.temporaries, as: e.run,
+                                               done: directRunEnd.callback(for: e.index, dependentsPriority: e.dependentsPriority,
+                                                                           spoolPath: job.spoolPath))
+                        continue
+                    }
+                    guard let i = run.nextRunnable(pools: graph.jobfile.pools, rates: graph.jobfile.poolRates,
+                                                   now: monotonicSeconds()) else { break }
                     let inst = graph.instances[i]
-                    let work: ExecutionJob.Work
-                    if case .restore(let outputs) = pending[i]!.action { work = .restore(outputs) }
-                    else if let program = inst.invocation.program { work = .program(program) }
-                    else { work = .run(inst.invocation.commands) }
                     observer.instanceStarted(inst.name, description: inst.description,
                                              completed: run.completed, total: closure.count)
-                    launch(i, work, logPath: cache.logPath(for: inst.name), retries: inst.retries)
+                    launch(i, work(i), logPath: cache.logPath(for: inst.name), retries: inst.retries)
                 }
+                if running == options.jobs { putOnDeck() }
             }
             /// Records the waiting instances in one transaction, then puts their outputs in place.
             func commitBatch() {
@@ -289,6 +346,7 @@ public final class Builder: @unchecked Sendable {
                 if !run.stopping {
                     startRunnable()
                 } else {
+                    takeBackFromDeck()
                     run.releaseAllPoolWaiters()
                     while let i = run.runnable.pop() {
                         run.settle(i, outputs: nil, failed: true)
@@ -320,19 +378,32 @@ public final class Builder: @unchecked Sendable {
                     if !batch.isEmpty { commitBatch() }
                     continue
                 }
-                guard case .job(let i, let result, let attempts) = event else {
+                guard case .job(let i, let result, let attempts, let next) = event else {
                     timerPending = false
                     run.releaseRateWaiters()
                     continue
                 }
                 directRuns.remove(i)
-                running -= 1
-                if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
+                if let next {
+                    // i's thread started the instance on deck in i's slot.
+                    let before = deck.count
+                    deck.removeAll { $0.index == next.index }
+                    precondition(deck.count == before - 1, "the instance started was on deck")
+                    handovers += 1
+                    runStarted[next.index] = next.startSeconds
+                    runSlot[next.index] = runSlot[i]
+                    let nextInstance = graph.instances[next.index]
+                    observer.instanceStarted(nextInstance.name, description: nextInstance.description,
+                                             completed: run.completed, total: closure.count)
+                } else {
+                    running -= 1
+                    if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
+                }
                 run.release(pool: graph.instances[i].pool)
                 // The slot is free: start the next runnable instance before committing this one,
                 // so that its process does not wait for the database and the renames (unless
                 // this one unlocks something more urgent: the longest path goes first).
-                if case .prepared = result, !run.stopping, !Task.isCancelled, !run.settlingUnlocksTheMostUrgent(i) {
+                if case .prepared = result, !run.stopping, !Task.isCancelled, !run.settlingUnlocksTheMostUrgent(i, onDeck: deck.first) {
                     startRunnable()
                 }
                 let decision = pending.removeValue(forKey: i)!

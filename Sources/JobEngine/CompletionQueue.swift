@@ -22,16 +22,19 @@ final class CompletionQueue<Element: Sendable>: Sendable {
     }
     private let state = Mutex(State())
 
-    func push(_ item: Element) {
-        let waiter = state.withLock { s -> CheckedContinuation<Element, Never>? in
-            if let waiter = s.waiter {
-                s.waiter = nil
-                return waiter
-            }
+    /// Whether the loop is waiting for an item.
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
+    /// Adds `item`; unless `wake`, a loop waiting for an item is left waiting (it gets the item
+    /// with the next one pushed with `wake`).
+    func push(_ item: Element, wake: Bool = true) {
+        let (waiter, first) = state.withLock { s -> (CheckedContinuation<Element, Never>?, Element?) in
             s.items.append(item)
-            return nil
+            guard wake, let waiter = s.waiter else { return (nil, nil) }
+            s.waiter = nil
+            return (waiter, s.take())
         }
-        waiter?.resume(returning: item)
+        waiter?.resume(returning: first!)
     }
 
     /// The next item, waiting for one. If the task is cancelled meanwhile (or was already),

@@ -45,29 +45,48 @@ final class DirectRun: Sendable {
 }
 
 extension Executor {
+    /// Whether `startDirectly` can run `job`: the commands of a `run` recipe, without retries or
+    /// a time limit, on a runner that can start processes so (a test's may not).
+    func canStartDirectly(_ job: ExecutionJob) -> Bool {
+        guard case .run = job.work, job.retries == 0, job.timeoutSeconds == nil else { return false }
+        return runner is any ProcessStarter
+    }
+
     /// Starts `job` as a `DirectRun` and calls `done` with its result, on another thread (or
     /// on this one, when it fails before any process starts). Nil, with nothing done, when
-    /// `execute` must run it instead: a recipe program or a restore, retries or a time limit,
-    /// or a runner that cannot start processes so (a test's).
+    /// `execute` must run it instead (see `canStartDirectly`).
     func startDirectly(_ job: ExecutionJob, done: @escaping @Sendable (ExecutionResult) -> Void) -> DirectRun? {
-        guard case .run(let commands) = job.work, job.retries == 0, job.timeoutSeconds == nil,
-              let starter = runner as? any ProcessStarter else { return nil }
+        guard canStartDirectly(job) else { return nil }
         let run = DirectRun()
+        let temporaries: [String]
+        do {
+            temporaries = try prepareTemporaries(job)
+        } catch {
+            done(.failed(message: "\(error)", tailOfLog: false, durationSeconds: 0))
+            return run
+        }
+        startPrepared(job, temporaries: temporaries, as: run, done: done)
+        return run
+    }
+
+    /// Starts `job` (which `canStartDirectly`), its `temporaries` made ready by
+    /// `prepareTemporaries`, as `run`. The build loop prepares the instance on deck ahead so,
+    /// and the thread that starts it does only this.
+    func startPrepared(_ job: ExecutionJob, temporaries: [String], as run: DirectRun,
+                       done: @escaping @Sendable (ExecutionResult) -> Void) {
+        guard case .run(let commands) = job.work, let starter = runner as? any ProcessStarter else {
+            preconditionFailure("startPrepared takes only what canStartDirectly")
+        }
+        // Cancelled on deck: it never starts, and its last log stays.
+        if run.isCancelled { return done(.interrupted) }
         let start = monotonicSeconds()
         let log: Int32
         do {
             log = try openLog(job)
         } catch {
+            Self.remove(temporaries)
             done(.failed(message: "\(error)", tailOfLog: false, durationSeconds: 0))
-            return run
-        }
-        let temporaries: [String]
-        do {
-            temporaries = try prepareTemporaries(job)
-        } catch {
-            closeLog(job, log)
-            done(.failed(message: "\(error)", tailOfLog: false, durationSeconds: monotonicSeconds() - start))
-            return run
+            return
         }
         @Sendable func end(_ result: ExecutionResult) {
             if case .prepared = result {} else { Self.remove(temporaries) }
@@ -92,7 +111,6 @@ extension Executor {
             }
         }
         step(0)
-        return run
     }
 }
 

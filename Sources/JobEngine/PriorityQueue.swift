@@ -5,6 +5,8 @@ struct PriorityQueue {
 
     var isEmpty: Bool { items.isEmpty }
     var count: Int { items.count }
+    /// What `pop` would return.
+    var first: Int? { items.first?.index }
 
     /// Whether `index` at `priority` would come out before everything queued.
     func wouldComeFirst(_ index: Int, priority: Double) -> Bool {
@@ -12,8 +14,13 @@ struct PriorityQueue {
         return above((priority, index), top)
     }
 
-    private func above(_ a: (priority: Double, index: Int), _ b: (priority: Double, index: Int)) -> Bool {
+    /// Whether `a` comes out before `b`.
+    static func precedes(_ a: (index: Int, priority: Double), _ b: (index: Int, priority: Double)) -> Bool {
         a.priority != b.priority ? a.priority > b.priority : a.index < b.index
+    }
+
+    private func above(_ a: (priority: Double, index: Int), _ b: (priority: Double, index: Int)) -> Bool {
+        Self.precedes((a.index, a.priority), (b.index, b.priority))
     }
 
     mutating func push(_ index: Int, priority: Double) {

@@ -64,12 +64,21 @@ struct SchedulerState {
         }
     }
 
-    /// Whether settling `i` would make ready an instance more urgent than every runnable one:
-    /// then the next start waits for that settlement, so that the longest path still goes first.
-    func settlingUnlocksTheMostUrgent(_ i: Int) -> Bool {
+    /// Whether settling `i` would make ready an instance more urgent than every runnable one
+    /// (and than `onDeck`, the most urgent on deck): then the next start waits for that
+    /// settlement, so that the longest path still goes first.
+    func settlingUnlocksTheMostUrgent(_ i: Int, onDeck: (index: Int, priority: Double)? = nil) -> Bool {
         graph.dependents[i].contains { d in
             inClosure[d] && remainingDependencies[d] == 1 && runnable.wouldComeFirst(d, priority: priority[d])
+                && onDeck.map { PriorityQueue.precedes((d, priority[d]), $0) } ?? true
         }
+    }
+
+    /// The most urgent priority among `i`'s dependents in the build; -infinity if none.
+    func dependentsPriority(_ i: Int) -> Double {
+        var most = -Double.infinity
+        for d in graph.dependents[i] where inClosure[d] { most = max(most, priority[d]) }
+        return most
     }
 
     /// The most urgent runnable instance whose pool has room; those whose pool is full wait for

@@ -1,0 +1,96 @@
+import Synchronization
+
+/// What running work reports to the build loop, in the order it happened.
+enum BuildLoopEvent: Sendable {
+    /// Instance `index` ended with `result`. If `next` is set, the thread that saw it end
+    /// started the instance on deck in its `-j` slot (see `OnDeck`).
+    case job(Int, ExecutionResult, attempts: Int, next: HandedOver? = nil)
+    /// A pool's rate lets the next instance start.
+    case timer
+    /// The commit batch waited long enough.
+    case commitDue
+}
+
+/// The instance on deck that a slot's thread started, and when.
+struct HandedOver: Sendable {
+    var index: Int
+    var startSeconds: Double
+}
+
+/// The instance to run next while every `-j` slot is busy. The build loop puts it here ready
+/// to start (its job made, its temporaries prepared); the thread of the first `run` job that
+/// ends well starts it at once in its own slot, then tells the loop.
+///
+/// Without it, a slot stood idle from one command's end until the build loop woke, finished
+/// what it was doing (committing a batch, reporting) and started the next: at 2,000 short
+/// rules, 0.5 ms median from one command's exit to the next one's `exec`, against Ninja's 0.37.
+///
+/// The longest path still goes first: a thread takes the instance on deck only if settling its
+/// own instance cannot make ready one more urgent (`dependentsPriority`), and the loop takes
+/// the instance back (`withdraw`) when something more urgent becomes runnable, when the build
+/// stops, and to start it itself in a slot that freed.
+final class OnDeck: Sendable {
+    struct Entry: Sendable {
+        var index: Int
+        var priority: Double
+        /// The job, but for its spool, which is the slot's that starts it.
+        var job: ExecutionJob
+        var temporaries: [String]
+        /// Registered with the build's direct runs when it was put here, so that a cancelled
+        /// build ends it wherever it is.
+        var run: DirectRun
+        /// The most urgent priority among its dependents, for its own hand-over.
+        var dependentsPriority: Double
+    }
+
+    /// Most urgent first.
+    private let entries = Mutex<[Entry]>([])
+
+    func put(_ e: Entry) { entries.withLock { $0.append(e) } }
+
+    /// The most urgent entry, unless threads took them all.
+    func withdrawFirst() -> Entry? { entries.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
+
+    /// Every entry still here.
+    func withdrawAll() -> [Entry] { entries.withLock { e in defer { e = [] }; return e } }
+
+    /// The most urgent entry, for the thread of an instance that ended well and whose
+    /// dependents' most urgent priority is `dependentsPriority`, and how many are left; nil if
+    /// settling that instance may make ready one at least as urgent (the build loop then chooses).
+    func take(after dependentsPriority: Double) -> (entry: Entry, left: Int)? {
+        entries.withLock { e in
+            guard let first = e.first, dependentsPriority < first.priority else { return nil }
+            e.removeFirst()
+            return (first, e.count)
+        }
+    }
+}
+
+/// How a direct run's end reaches the build loop: through the thread that saw it, which first
+/// starts the instance on deck in the slot, if it may take it.
+struct DirectRunEnd: Sendable {
+    let onDeck: OnDeck
+    let events: CompletionQueue<BuildLoopEvent>
+    let executor: Executor
+
+    /// What instance `index`, running in the slot whose spool is `spoolPath`, calls when it ends.
+    func callback(for index: Int, dependentsPriority: Double, spoolPath: String)
+        -> @Sendable (ExecutionResult) -> Void {
+        { result in
+            guard case .prepared = result, let taken = onDeck.take(after: dependentsPriority) else {
+                events.push(.job(index, result, attempts: 1))
+                return
+            }
+            // Reported before it starts, so that the loop learns of the start before the end.
+            // The loop is woken only once the deck is empty: until then it has nothing to start.
+            events.push(.job(index, result, attempts: 1, next: HandedOver(index: taken.entry.index, startSeconds: monotonicSeconds())),
+                        wake: taken.left == 0)
+            let next = taken.entry
+            var job = next.job
+            job.spoolPath = spoolPath
+            executor.startPrepared(job, temporaries: next.temporaries, as: next.run,
+                                   done: callback(for: next.index, dependentsPriority: next.dependentsPriority,
+                                                  spoolPath: spoolPath))
+        }
+    }
+}
