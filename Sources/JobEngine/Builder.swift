@@ -206,7 +206,7 @@ public final class Builder: @unchecked Sendable {
             /// Puts the most urgent runnable instances on deck, while each is a `run` job that a
             /// slot's thread can start and that no pool counts.
             func putOnDeck() {
-                while deck.count < deckSize, let i = run.runnable.first, graph.instances[i].pool == nil {
+                while onDeck.count < deckSize, let i = run.runnable.first, graph.instances[i].pool == nil {
                     // Its spool is the slot's that starts it.
                     let job = makeJob(i, work(i), logPath: cache.logPath(for: graph.instances[i].name),
                                       retries: graph.instances[i].retries, spoolPath: "")
@@ -340,6 +340,9 @@ public final class Builder: @unchecked Sendable {
                     case .restore, .run:
                         pending[i] = decision
                         run.runnable.push(i, priority: run.priority[i])
+                        // Started, or put on deck, as soon as judged: judging the 2,000 instances
+                        // of a build from clean before starting any left both cores idle for 20 ms.
+                        if !run.stopping && (running < options.jobs || onDeck.count < deckSize) { startRunnable() }
                     }
                 }
                 // Start what -j and the pools allow.

@@ -158,14 +158,14 @@ import Testing
 extension SchedulerTests {
     /// Builds `yaml` in a new workspace with real processes; returns the builder, the summary,
     /// the observer and the order in which commands ran (each appends its rule's name to `order`).
-    func buildForReal(_ yaml: String, options: BuildOptions) async throws
+    func buildForReal(_ yaml: String, options: BuildOptions, in workspace: Workspace? = nil,
+                      observer: CollectingObserver = CollectingObserver()) async throws
         -> (builder: Builder, summary: BuildSummary, observer: CollectingObserver, order: [String], root: String) {
-        let w = try Workspace()
+        let w = try workspace ?? Workspace()
         let graph = try w.graph(yaml)
         let previous = FileManager.default.currentDirectoryPath
         _ = FileManager.default.changeCurrentDirectoryPath(w.root)
         defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
-        let observer = CollectingObserver()
         let builder = Builder(graph: graph, rootDirectory: w.root, cache: CacheDirectory(path: "cache"),
                               options: options, runner: SystemProcessRunner(), observer: observer)
         let summary = try await builder.build(targets: try graph.resolveTargets([]))
@@ -212,5 +212,51 @@ extension SchedulerTests {
         #expect(summary.failed == 1)
         #expect(summary.blocked == 4)
         #expect((1...4).allSatisfy { observer.status("r\($0)") == .blocked })
+    }
+
+    @Test func anInstanceStartsAsSoonAsItIsJudgedNotAfterAllAre() async throws {
+        // Second build: `a` (recorded as slow, so judged first) must run again, `c` (after `d`)
+        // is up to date. `a` starts before `c` is judged and reported up to date.
+        let w = try Workspace()
+        defer { w.remove() }
+        try FileManager.default.createDirectory(atPath: w.root + "/in", withIntermediateDirectories: true)
+        try "1".write(toFile: w.root + "/in/a.txt", atomically: true, encoding: .utf8)
+        let yaml = """
+            version: 1
+            rules:
+              a:
+                inputs: [in/a.txt]
+                output: out/a.txt
+                run: sleep 0.3; cp in/a.txt ${out}
+              d:
+                output: out/d.txt
+                run: printf d > ${out}
+              c:
+                inputs: [out/d.txt]
+                output: out/c.txt
+                run: cp out/d.txt ${out}
+
+            """
+        _ = try await buildForReal(yaml, options: BuildOptions(jobs: 1), in: w)
+        try "2".write(toFile: w.root + "/in/a.txt", atomically: true, encoding: .utf8)
+        let events = EventOrderObserver()
+        let (_, summary, _, _, _) = try await buildForReal(yaml, options: BuildOptions(jobs: 1), in: w, observer: events)
+        #expect(summary.built == 1)
+        #expect(summary.skipped == 2)
+        let started = try #require(events.events.firstIndex(of: "started a"))
+        let judged = try #require(events.events.firstIndex(of: "finished c"))
+        #expect(started < judged, "\(events.events)")
+    }
+}
+
+/// Records the order of starts and ends.
+final class EventOrderObserver: CollectingObserver {
+    var events: [String] = []
+    override func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {
+        events.append("started " + name)
+    }
+    override func instanceFinished(_ report: InstanceReport, completed: Int, total: Int) {
+        super.instanceFinished(report, completed: completed, total: total)
+        events.append("finished " + report.name)
     }
 }

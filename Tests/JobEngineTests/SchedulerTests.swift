@@ -36,7 +36,7 @@ final class RecordingRunner: ProcessRunner {
     }
 }
 
-final class CollectingObserver: BuildObserver {
+class CollectingObserver: BuildObserver {
     var reports: [InstanceReport] = []
     func buildStarted(total: Int, dryRun: Bool) {}
     func instanceStarted(_ name: String, description: String?, completed: Int, total: Int) {}
