@@ -49,7 +49,7 @@ extension Executor {
     /// a time limit, on a runner that can start processes so (a test's may not).
     func canStartDirectly(_ job: ExecutionJob) -> Bool {
         guard case .run = job.work, job.retries == 0, job.timeoutSeconds == nil else { return false }
-        return runner is any ProcessStarter
+        return starter != nil
     }
 
     /// Starts `job` as a `DirectRun` and calls `done` with its result, on another thread (or
@@ -74,7 +74,7 @@ extension Executor {
     /// and the thread that starts it does only this.
     func startPrepared(_ job: ExecutionJob, temporaries: [String], as run: DirectRun,
                        done: @escaping @Sendable (ExecutionResult) -> Void) {
-        guard case .run(let commands) = job.work, let starter = runner as? any ProcessStarter else {
+        guard case .run(let commands) = job.work, let starter else {
             preconditionFailure("startPrepared takes only what canStartDirectly")
         }
         // Cancelled on deck: it never starts, and its last log stays.

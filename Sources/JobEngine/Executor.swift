@@ -46,9 +46,20 @@ enum ExecutionResult: Sendable {
 
 struct Executor: Sendable {
     let runner: any ProcessRunner
+    /// `runner`, if it can start processes without a task (see `startDirectly`): cast once,
+    /// since a cast to a protocol looks the conformance up on every call.
+    let starter: (any ProcessStarter)?
     let store: any ContentStore
     let probes: MediaProbes
     let progress: (any ProgressSink)?
+
+    init(runner: any ProcessRunner, store: any ContentStore, probes: MediaProbes, progress: (any ProgressSink)?) {
+        self.runner = runner
+        starter = runner as? any ProcessStarter
+        self.store = store
+        self.probes = probes
+        self.progress = progress
+    }
 
     /// Runs the job, again after a failure while `retries` allow (waiting `retryDelay`, then
     /// twice as long each time), each attempt limited to `timeout` seconds: past it the
