@@ -15,25 +15,13 @@ import Testing
 
     init() throws {
         dir = try TemporaryDirectory()
-        executor = Executor(runner: SystemProcessRunner(grace: .milliseconds(300)),
-                            store: LocalContentStore(directory: dir.file("store")),
-                            probes: MediaProbes(runner: SystemProcessRunner(), scratch: dir.file("scratch"),
-                                                directory: dir.file("probes")),
-                            progress: nil)
+        executor = realExecutor(in: dir)
     }
 
     /// A job writing `out.txt` in the temporary directory with these shell commands (`OUT` is
     /// its temporary name).
     func job(_ scripts: [String], retries: Int = 0) -> ExecutionJob {
-        let commands = scripts.map { script -> Command in
-            let parts = script.components(separatedBy: "OUT")
-            var template: [CommandTemplate.Part] = []
-            for (k, part) in parts.enumerated() {
-                if k > 0 { template.append(.output(index: 0, quoted: true)) }
-                template.append(.text(part))
-            }
-            return .shell(CommandTemplate(template))
-        }
+        let commands = scripts.map(shellCommand)
         return ExecutionJob(index: 0, name: "r", outputs: [dir.file("out.txt")], work: .run(commands), environment: [:],
                             logPath: dir.file("r.log"), spoolPath: dir.file("spool.log"),
                             scratchDirectory: dir.file("scratch/r"), inputDigests: [:], retries: retries)

@@ -2,8 +2,6 @@ import Foundation
 import JobBasics
 import JobTestSupport
 @testable import JobEngine
-import JobRecipes
-import JobState
 import Synchronization
 import Testing
 
@@ -16,25 +14,15 @@ import Testing
 
     init() throws {
         dir = try TemporaryDirectory()
-        executor = Executor(runner: SystemProcessRunner(grace: .milliseconds(300)),
-                            store: LocalContentStore(directory: dir.file("store")),
-                            probes: MediaProbes(runner: SystemProcessRunner(), scratch: dir.file("scratch"),
-                                                directory: dir.file("probes")),
-                            progress: nil)
+        executor = realExecutor(in: dir)
     }
 
     /// A job writing `name.txt` with `script` (`OUT` is its temporary name), its output going to
     /// `spool`.
     func job(_ name: String, _ script: String, spool: String = "") -> ExecutionJob {
-        let parts = script.components(separatedBy: "OUT")
-        var template: [CommandTemplate.Part] = []
-        for (k, part) in parts.enumerated() {
-            if k > 0 { template.append(.output(index: 0, quoted: true)) }
-            template.append(.text(part))
-        }
-        return ExecutionJob(index: 0, name: name, outputs: [dir.file(name + ".txt")], work: .run([.shell(CommandTemplate(template))]),
-                            environment: [:], logPath: dir.file(name + ".log"), spoolPath: spool,
-                            scratchDirectory: dir.file("scratch/" + name), inputDigests: [:])
+        ExecutionJob(index: 0, name: name, outputs: [dir.file(name + ".txt")], work: .run([shellCommand(script)]),
+                     environment: [:], logPath: dir.file(name + ".log"), spoolPath: spool,
+                     scratchDirectory: dir.file("scratch/" + name), inputDigests: [:])
     }
 
     func entry(_ index: Int, priority: Double, _ job: ExecutionJob, dependentsPriority: Double = -.infinity) throws -> OnDeck.Entry {
