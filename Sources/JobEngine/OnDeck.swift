@@ -20,7 +20,8 @@ struct HandedOver: Sendable {
 /// The instances to run next while every `-j` slot is busy (up to twice `-j` of them). The
 /// build loop puts them here ready to start (each one's job made, its temporaries prepared);
 /// the thread of a `run` job that ends well starts the most urgent at once in its own slot,
-/// waits for it itself, and wakes the loop only if it took the last one.
+/// waits for it itself, and wakes the loop only if it took the last one or if its own instance
+/// may make ready one more urgent than an entry left (see `take`).
 ///
 /// Without it, a slot stood idle from one command's end until the build loop woke, finished
 /// what it was doing (committing a batch, reporting) and started the next: at 2,000 short
@@ -63,13 +64,15 @@ final class OnDeck: Sendable {
     func withdrawAll() -> [Entry] { entries.withLock { e in defer { e = [] }; return e } }
 
     /// The most urgent entry, for the thread of an instance that ended well and whose
-    /// dependents' most urgent priority is `dependentsPriority`, and how many are left; nil if
-    /// settling that instance may make ready one at least as urgent (the build loop then chooses).
-    func take(after dependentsPriority: Double) -> (entry: Entry, left: Int)? {
+    /// dependents' most urgent priority is `dependentsPriority`; nil if settling that instance
+    /// may make ready one at least as urgent (the build loop then chooses). `wakeLoop` unless
+    /// entries are left that are all more urgent than any of those dependents: until then the
+    /// loop has nothing better to start.
+    func take(after dependentsPriority: Double) -> (entry: Entry, wakeLoop: Bool)? {
         entries.withLock { e in
             guard let first = e.first, dependentsPriority < first.priority else { return nil }
             e.removeFirst()
-            return (first, e.count)
+            return (first, e.last.map { dependentsPriority >= $0.priority } ?? true)
         }
     }
 }
@@ -90,9 +93,8 @@ struct DirectRunEnd: Sendable {
                 return
             }
             // Reported before it starts, so that the loop learns of the start before the end.
-            // The loop is woken only once the deck is empty: until then it has nothing to start.
             events.push(.job(index, result, attempts: 1, next: HandedOver(index: taken.entry.index, startSeconds: monotonicSeconds())),
-                        wake: taken.left == 0)
+                        wake: taken.wakeLoop)
             let next = taken.entry
             var job = next.job
             job.spoolPath = spoolPath

@@ -53,14 +53,23 @@ import Testing
         let deck = OnDeck()
         deck.put(try entry(1, priority: 5, job("a", "true")))
         deck.put(try entry(2, priority: 3, job("b", "true")))
+        deck.put(try entry(3, priority: 2, job("c", "true")))
         // A dependent as urgent as the first on deck: the loop must choose.
         #expect(deck.take(after: 5) == nil)
-        let first = try #require(deck.take(after: 4))
+        // Every entry left is more urgent than the dependents: the loop may sleep on.
+        let first = try #require(deck.take(after: 1))
         #expect(first.entry.index == 1)
-        #expect(first.left == 1)
-        #expect(deck.take(after: 4) == nil)
-        #expect(deck.withdrawAll().map(\.index) == [2])
+        #expect(!first.wakeLoop)
+        // A dependent more urgent than an entry left: the loop must hear of it now.
+        let second = try #require(deck.take(after: 2.5))
+        #expect(second.entry.index == 2)
+        #expect(second.wakeLoop)
+        #expect(deck.take(after: 2) == nil)
+        #expect(deck.withdrawAll().map(\.index) == [3])
         #expect(deck.withdrawFirst() == nil)
+        // The last one taken always wakes the loop: it must refill the deck.
+        deck.put(try entry(4, priority: 2, job("d", "true")))
+        #expect(try #require(deck.take(after: 1)).wakeLoop)
     }
 
     @Test func aRunThatEndsWellStartsTheNextInItsSlotAndTellsTheLoopFirst() async throws {
