@@ -150,9 +150,6 @@ public final class Builder: @unchecked Sendable {
         let directRuns = DirectRuns()
         let onDeck = OnDeck()
         let directRunEnd = DirectRunEnd(onDeck: onDeck, events: finished, executor: executor)
-        // The instances on deck, most urgent first, as far as this loop knows (threads may have
-        // taken some since).
-        var deck: [(index: Int, priority: Double)] = []
         let deckSize = 2 * options.jobs
         var batch = CommitBatch()
         var commitTimer: Task<Void, Never>?
@@ -179,6 +176,10 @@ public final class Builder: @unchecked Sendable {
                 if case .restore(let outputs) = pending[i]!.action { return .restore(outputs) }
                 if let program = graph.instances[i].invocation.program { return .program(program) }
                 return .run(graph.instances[i].invocation.commands)
+            }
+            func reportStarted(_ i: Int) {
+                let inst = graph.instances[i]
+                observer.instanceStarted(inst.name, description: inst.description, completed: run.completed, total: closure.count)
             }
             /// Takes a free slot for instance `i`, which starts now.
             func takeSlot(_ i: Int) -> Int {
@@ -216,13 +217,11 @@ public final class Builder: @unchecked Sendable {
                     directRuns.add(i, direct)
                     onDeck.put(OnDeck.Entry(index: i, priority: run.priority[i], job: job, temporaries: temporaries, run: direct,
                                             dependentsPriority: run.dependentsPriority(i)))
-                    deck.append((i, run.priority[i]))
                 }
             }
             /// Puts the instances on deck back in line, but those a thread has started.
             func takeBackFromDeck() {
                 for e in onDeck.withdrawAll() {
-                    deck.removeAll { $0.index == e.index }
                     directRuns.remove(e.index)
                     run.runnable.push(e.index, priority: e.priority)
                 }
@@ -231,13 +230,10 @@ public final class Builder: @unchecked Sendable {
             /// slot is busy, puts the next ones on deck.
             func startRunnable() {
                 // Something more urgent than the deck's last became runnable: the deck is made again.
-                if let d = deck.last, !run.runnable.wouldComeFirst(d.index, priority: d.priority) { takeBackFromDeck() }
+                if let d = onDeck.last, !run.runnable.wouldComeFirst(d.index, priority: d.priority) { takeBackFromDeck() }
                 while running < options.jobs {
-                    if !deck.isEmpty, let e = onDeck.withdrawFirst() {
-                        deck.removeAll { $0.index == e.index }
-                        let inst = graph.instances[e.index]
-                        observer.instanceStarted(inst.name, description: inst.description,
-                                                 completed: run.completed, total: closure.count)
+                    if let e = onDeck.withdrawFirst() {
+                        reportStarted(e.index)
                         var job = e.job
                         job.spoolPath = cache.spoolPath(slot: takeSlot(e.index))
                         executor.startPrepared(job, temporaries: e.temporaries, as: e.run,
@@ -247,10 +243,8 @@ public final class Builder: @unchecked Sendable {
                     }
                     guard let i = run.nextRunnable(pools: graph.jobfile.pools, rates: graph.jobfile.poolRates,
                                                    now: monotonicSeconds()) else { break }
-                    let inst = graph.instances[i]
-                    observer.instanceStarted(inst.name, description: inst.description,
-                                             completed: run.completed, total: closure.count)
-                    launch(i, work(i), logPath: cache.logPath(for: inst.name), retries: inst.retries)
+                    reportStarted(i)
+                    launch(i, work(i), logPath: cache.logPath(for: graph.instances[i].name), retries: graph.instances[i].retries)
                 }
                 if running == options.jobs { putOnDeck() }
             }
@@ -342,7 +336,7 @@ public final class Builder: @unchecked Sendable {
                         run.runnable.push(i, priority: run.priority[i])
                         // Started, or put on deck, as soon as judged: judging the 2,000 instances
                         // of a build from clean before starting any left both cores idle for 20 ms.
-                        if !run.stopping && (running < options.jobs || onDeck.count < deckSize) { startRunnable() }
+                        if !run.stopping { startRunnable() }
                     }
                 }
                 // Start what -j and the pools allow.
@@ -389,15 +383,10 @@ public final class Builder: @unchecked Sendable {
                 directRuns.remove(i)
                 if let next {
                     // i's thread started the instance on deck in i's slot.
-                    let before = deck.count
-                    deck.removeAll { $0.index == next.index }
-                    precondition(deck.count == before - 1, "the instance started was on deck")
                     handovers += 1
                     runStarted[next.index] = next.startSeconds
                     runSlot[next.index] = runSlot[i]
-                    let nextInstance = graph.instances[next.index]
-                    observer.instanceStarted(nextInstance.name, description: nextInstance.description,
-                                             completed: run.completed, total: closure.count)
+                    reportStarted(next.index)
                 } else {
                     running -= 1
                     if let slot = runSlot[i] { freeSlots.append(slot); freeSlots.sort(by: >) }
@@ -406,7 +395,7 @@ public final class Builder: @unchecked Sendable {
                 // The slot is free: start the next runnable instance before committing this one,
                 // so that its process does not wait for the database and the renames (unless
                 // this one unlocks something more urgent: the longest path goes first).
-                if case .prepared = result, !run.stopping, !Task.isCancelled, !run.settlingUnlocksTheMostUrgent(i, onDeck: deck.first) {
+                if case .prepared = result, !run.stopping, !Task.isCancelled, !run.settlingUnlocksTheMostUrgent(i, onDeck: onDeck.first) {
                     startRunnable()
                 }
                 let decision = pending.removeValue(forKey: i)!

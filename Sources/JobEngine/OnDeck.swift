@@ -53,9 +53,12 @@ final class OnDeck: Sendable {
 
     func put(_ e: Entry) { entries.withLock { $0.append(e) } }
 
-    /// How many are here now (the build loop's own list also has those taken that it has not
-    /// heard of yet).
+    /// How many are here now.
     var count: Int { entries.withLock { $0.count } }
+
+    /// The most urgent entry here now, and the least urgent.
+    var first: (index: Int, priority: Double)? { entries.withLock { $0.first.map { ($0.index, $0.priority) } } }
+    var last: (index: Int, priority: Double)? { entries.withLock { $0.last.map { ($0.index, $0.priority) } } }
 
     /// The most urgent entry, unless threads took them all.
     func withdrawFirst() -> Entry? { entries.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
